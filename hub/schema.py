@@ -1,0 +1,170 @@
+"""The hub's tables (SQLAlchemy 2 typed ORM). Alembic migrations in hub/migrations build them.
+
+Delivery semantics live here as constraints, not in Python sets:
+- ``inbox.dedupe_key`` is unique: a redelivered message is recognised on any worker;
+- ``xref (system, entity, external_id)`` is unique: one external record maps to one canonical id;
+- ``deliveries (message_id, target_system, entity)`` is unique: one write per message and target.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from hub.types import UtcDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BigInteger ids autoincrement on PostgreSQL; SQLite only does so for INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class InboxStatus(StrEnum):
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    PROCESSED = "processed"
+    QUARANTINED = "quarantined"
+    IGNORED = "ignored"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    FAILED = "failed"  # a transient failure; retried at next_attempt_at
+    DELIVERED = "delivered"
+    DEAD = "dead"  # permanent failure or retries exhausted; replayable
+    DISCARDED = "discarded"  # an operator decided it must not be delivered
+
+
+class CanonicalRecord(Base):
+    __tablename__ = "records"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(32), index=True)
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON, decimals as strings
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    source_system: Mapped[str] = mapped_column(String(64))
+    source_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class Xref(Base):
+    __tablename__ = "xref"
+    __table_args__ = (
+        UniqueConstraint("system", "entity", "external_id"),
+        Index("ix_xref_canonical", "canonical_id", "system"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    canonical_id: Mapped[str] = mapped_column(String(64), ForeignKey("records.id"))
+    system: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(255))
+    external_version: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class InboxMessage(Base):
+    """One inbound message exactly as received, kept whatever happens to it."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("source_system", "delivery_id"),
+        Index("ix_inbox_status_received", "status", "received_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    source_system: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))  # e.g. "order.created"
+    delivery_id: Mapped[str | None] = mapped_column(String(255))
+    correlation_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    entity: Mapped[str | None] = mapped_column(String(32))
+    canonical_id: Mapped[str | None] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(128))
+    headers: Mapped[str] = mapped_column(Text, default="{}")
+    raw_body: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default=InboxStatus.RECEIVED)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Delivery(Base):
+    """One write of one message to one target system, with its retry state."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("message_id", "target_system", "entity"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(36), ForeignKey("inbox.id"))
+    target_system: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    canonical_id: Mapped[str] = mapped_column(String(64), ForeignKey("records.id"))
+    record_version: Mapped[int] = mapped_column(Integer)
+    correlation_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Cursor(Base):
+    """Where an incremental read stands. Moved in the same transaction as the data it covers."""
+
+    __tablename__ = "cursors"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Event(Base):
+    """The message log: every state change of a message or delivery, for tracking and audit."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_message", "message_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str | None] = mapped_column(String(36))
+    delivery_id: Mapped[int | None] = mapped_column(BigId)
+    correlation_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    system: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[str | None] = mapped_column(Text)
