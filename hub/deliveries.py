@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
+from canonical.models import Entity
 from hub.schema import Delivery, DeliveryStatus
-from hub.store import DeliveryTask, Hub
+from hub.store import DeliveryTask, Hub, skip_locked
 from hub.types import utcnow
 
 _CLAIMABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
@@ -53,7 +54,8 @@ class DeliveryLedger:
                 stmt = stmt.where(Delivery.target_system == target_system)
             if ids is not None:
                 stmt = stmt.where(Delivery.id.in_(ids))
-            candidates = list(hs.session.scalars(stmt.order_by(Delivery.id).limit(limit)))
+            stmt = skip_locked(stmt.order_by(Delivery.id).limit(limit), hs)
+            candidates = list(hs.session.scalars(stmt))
             tasks: list[DeliveryTask] = []
             for did in candidates:
                 result = hs.session.execute(
@@ -73,9 +75,19 @@ class DeliveryLedger:
                     tasks.append(_task(row))
             return tasks
 
-    def succeed(self, task: DeliveryTask, *, external_id: str | None, detail: str = "") -> None:
+    def succeed(
+        self,
+        task: DeliveryTask,
+        *,
+        external_id: str | None,
+        detail: str = "",
+        links: Sequence[tuple[Entity, str, str, str, str | None]] = (),
+    ) -> None:
+        """Record a delivery and the xrefs it created, in one transaction."""
         now = utcnow()
         with self.hub.begin() as hs:
+            for entity, canonical_id, system, ext_id, version in links:
+                hs.link(entity, canonical_id, system, ext_id, version)
             hs.session.execute(
                 update(Delivery)
                 .where(Delivery.id == task.id)

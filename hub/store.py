@@ -14,9 +14,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,6 +44,15 @@ _ID_PREFIX = {
     Entity.SERVICE_REQUEST: "svc",
 }
 _HASH_EXCLUDE = {"id", "updated_at"}
+T = TypeVar("T")
+
+
+def skip_locked(stmt: Select[T], hs: HubSession) -> Select[T]:
+    """Row locks that concurrent claimers skip (PostgreSQL, MariaDB); SQLite's write lock
+    already serialises claimers, taken by BEGIN IMMEDIATE."""
+    if hs.session.get_bind().dialect.name == "sqlite":
+        return stmt
+    return stmt.with_for_update(skip_locked=True)
 
 
 def new_canonical_id(entity: Entity) -> str:
@@ -123,7 +132,7 @@ class HubSession:
         system: str,
         external_id: str,
         version: str | None = None,
-    ) -> None:
+    ) -> bool:
         """Tie an external id to a canonical id (idempotent; the version is refreshed)."""
         existing = self.session.scalar(
             select(Xref).where(
@@ -141,13 +150,20 @@ class HubSession:
                 )
             )
         elif existing.canonical_id != canonical_id:
-            raise ValueError(
-                f"{system} {entity} {external_id} is already linked to {existing.canonical_id}"
+            # Two canonical records claim one external record: identity resolution must
+            # decide (merge them). Keep the first link and leave a visible trace.
+            self.event(
+                "xref_conflict",
+                system=system,
+                detail=f"{entity} {external_id} is linked to {existing.canonical_id}, "
+                f"not re-linked to {canonical_id}",
             )
+            return False
         elif version is not None and existing.external_version != version:
             existing.external_version = version
             existing.updated_at = utcnow()
         self.session.flush()
+        return True
 
     # --- canonical records -------------------------------------------------------------
 
@@ -375,7 +391,8 @@ class Hub:
                 stmt = stmt.where(InboxMessage.received_at >= since)
             if message_ids is not None:
                 stmt = stmt.where(InboxMessage.id.in_(message_ids))
-            ids = list(hs.session.scalars(stmt.order_by(InboxMessage.received_at).limit(limit)))
+            stmt = skip_locked(stmt.order_by(InboxMessage.received_at).limit(limit), hs)
+            ids = list(hs.session.scalars(stmt))
             claimed: list[InboxMessage] = []
             for mid in ids:
                 result = hs.session.execute(

@@ -104,7 +104,7 @@ def _blank_to_none(value: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class WooCommerceScheme:
-    """WooCommerce webhooks (``WC_Webhook``), REST API v1–v3 payloads."""
+    """WooCommerce webhooks (``WC_Webhook``), REST API v1-v3 payloads."""
 
     name: str = "woocommerce"
     signature_header: str = "X-WC-Webhook-Signature"

@@ -41,9 +41,15 @@ def _operations(p: PageSpec) -> dict[str, tuple[list[Part], list[Part]]]:
             [("GetRecIdFromKey_Result", "string", "1", "1")],
         ),
         "Create": ([(p.name, rec, "1", "1")], [(p.name, rec, "1", "1")]),
-        "CreateMultiple": ([(f"{p.name}_List", lst, "1", "1")], [(f"{p.name}_List", lst, "1", "1")]),
+        "CreateMultiple": (
+            [(f"{p.name}_List", lst, "1", "1")],
+            [(f"{p.name}_List", lst, "1", "1")],
+        ),
         "Update": ([(p.name, rec, "1", "1")], [(p.name, rec, "1", "1")]),
-        "UpdateMultiple": ([(f"{p.name}_List", lst, "1", "1")], [(f"{p.name}_List", lst, "1", "1")]),
+        "UpdateMultiple": (
+            [(f"{p.name}_List", lst, "1", "1")],
+            [(f"{p.name}_List", lst, "1", "1")],
+        ),
         "Delete": ([("Key", "string", "1", "1")], [("Delete_Result", "boolean", "1", "1")]),
     }
     if p.lines is not None:
@@ -83,7 +89,10 @@ def _record_type(name: str, fields: tuple[Field, ...], extra: dict[str, str]) ->
         parts.append(_field_element(f))
         if f.name in extra:
             parts.append(extra[f.name])
-    return f'<xsd:complexType name="{name}"><xsd:sequence>{"".join(parts)}</xsd:sequence></xsd:complexType>'
+    sequence = "".join(parts)
+    return (
+        f'<xsd:complexType name="{name}"><xsd:sequence>{sequence}</xsd:sequence></xsd:complexType>'
+    )
 
 
 def _list_type(name: str, record: str) -> str:
@@ -113,8 +122,8 @@ def _schema(p: PageSpec) -> str:
     types.append(_enum_type(f"{p.name}_Fields", field_names))
     types.append(
         f'<xsd:complexType name="{p.name}_Filter"><xsd:sequence>'
-        f'{_element("Field", f"tns:{p.name}_Fields", "1", "1")}'
-        f'{_element("Criteria", "string", "1", "1")}</xsd:sequence></xsd:complexType>'
+        f"{_element('Field', f'tns:{p.name}_Fields', '1', '1')}"
+        f"{_element('Criteria', 'string', '1', '1')}</xsd:sequence></xsd:complexType>"
     )
     for op, (req, resp) in _operations(p).items():
         for el_name, children in ((op, req), (f"{op}_Result", resp)):

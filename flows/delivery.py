@@ -1,0 +1,122 @@
+"""The delivery worker: takes due deliveries from the hub and hands each to its target's handler.
+
+Transient failures are retried with backoff (state in the hub, so any worker can continue);
+permanent failures, and transient ones past the retry limit, become dead letters with their
+reason. Nothing is retried in memory across runs and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from canonical.errors import PermanentError, TransientError
+from canonical.models import Entity
+from flows.policy import RetryPolicy, describe
+from flows.summary import FlowSummary
+from hub.deliveries import DeliveryLedger
+from hub.store import DeliveryTask, Hub
+from hub.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Link:
+    """An xref to record together with a successful delivery."""
+
+    entity: Entity
+    canonical_id: str
+    system: str
+    external_id: str
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivered:
+    external_id: str
+    links: Sequence[Link] = field(default_factory=tuple)
+    detail: str = ""
+
+
+Handler = Callable[[DeliveryTask], Delivered]
+"""Writes one delivery to its target; raises TransientError/PermanentError on failure."""
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        hub: Hub,
+        handlers: Mapping[tuple[str, str], Handler],
+        policy: RetryPolicy,
+    ) -> None:
+        self.hub = hub
+        self.ledger = DeliveryLedger(hub)
+        self.handlers = dict(handlers)
+        self.policy = policy
+
+    def run(
+        self,
+        *,
+        target_system: str | None = None,
+        ids: Sequence[int] | None = None,
+        batch: int = 50,
+        max_rounds: int = 1000,
+    ) -> FlowSummary:
+        """Deliver everything due now (including retries that fall due during the run)."""
+        summary = FlowSummary("deliver")
+        for _ in range(max_rounds):
+            tasks = self.ledger.claim_due(target_system=target_system, ids=ids, limit=batch)
+            if not tasks:
+                break
+            for task in tasks:
+                self._deliver(task, summary)
+        return summary
+
+    def _deliver(self, task: DeliveryTask, summary: FlowSummary) -> None:
+        handler = self.handlers.get((task.target_system, task.entity))
+        try:
+            if handler is None:
+                raise PermanentError(f"no handler delivers {task.entity} to {task.target_system}")
+            outcome = handler(task)
+        except (TransientError, PermanentError) as exc:
+            self._failed(task, exc, summary)
+            return
+        except Exception as exc:  # a bug must not lose the message: park it, visibly
+            log.exception("delivery %s to %s crashed", task.id, task.target_system)
+            self._failed(task, exc, summary)
+            return
+        self.ledger.succeed(
+            task,
+            external_id=outcome.external_id,
+            detail=outcome.detail,
+            links=[
+                (lk.entity, lk.canonical_id, lk.system, lk.external_id, lk.version)
+                for lk in outcome.links
+            ],
+        )
+        summary.delivered += 1
+        log.info(
+            "delivered %s %s to %s as %s",
+            task.entity,
+            task.correlation_id,
+            task.target_system,
+            outcome.external_id,
+        )
+
+    def _failed(self, task: DeliveryTask, exc: Exception, summary: FlowSummary) -> None:
+        retry_at = self.policy.next_attempt(task.attempts, exc, utcnow())
+        dead = self.ledger.fail(task, error=describe(exc), retry_at=retry_at)
+        if dead:
+            summary.dead += 1
+            log.warning(
+                "dead letter: %s %s to %s: %s",
+                task.entity,
+                task.correlation_id,
+                task.target_system,
+                describe(exc),
+            )
+        else:
+            summary.retrying += 1
+            log.info("will retry %s to %s at %s", task.id, task.target_system, retry_at)

@@ -1,0 +1,190 @@
+"""Web shop orders: inbox -> canonical Customer and SalesOrder in the hub -> deliveries.
+
+Reads top to bottom: claim the web shop's unprocessed inbox messages, map each order, store
+the customer and the order with their xrefs, queue a delivery per target that needs the change,
+and mark the message processed — all of one message in one transaction. A message that cannot
+be parsed or mapped is quarantined with the reason; its raw body stays in the inbox.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from canonical.errors import InvalidRecord
+from canonical.models import Entity
+from flows.summary import FlowSummary
+from hub.schema import InboxMessage, InboxStatus
+from hub.store import Hub, HubSession, UpsertOutcome
+from mappings import woocommerce
+from mappings.woocommerce import MappedOrder
+
+log = logging.getLogger(__name__)
+
+ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
+
+
+@dataclass(frozen=True)
+class OrderIntakeConfig:
+    source_system: str = woocommerce.SYSTEM
+    targets: tuple[str, ...] = ("erp",)  # systems that receive web orders and their customers
+    deliverable_statuses: frozenset[str] = woocommerce.DELIVERABLE_STATUSES
+
+
+class OrderIntake:
+    def __init__(self, hub: Hub, config: OrderIntakeConfig | None = None) -> None:
+        self.hub = hub
+        self.config = config or OrderIntakeConfig()
+
+    def run(
+        self,
+        *,
+        since: datetime | None = None,
+        message_ids: Sequence[str] | None = None,
+        dry_run: bool = False,
+        batch: int = 100,
+    ) -> FlowSummary:
+        summary = FlowSummary("webshop-orders")
+        if dry_run:
+            return self._preview(since, summary)
+        while True:
+            messages = self.hub.claim_inbox(
+                self.config.source_system, limit=batch, since=since, message_ids=message_ids
+            )
+            if not messages:
+                return summary
+            for message in messages:
+                summary.read += 1
+                self._process_with_retry(message, summary)
+
+    # --- one message --------------------------------------------------------------------
+
+    def _process_with_retry(self, message: InboxMessage, summary: FlowSummary) -> None:
+        # Two messages about one new customer may race to create it; the xref unique
+        # constraint makes one of them fail, and the second try finds the first one's record.
+        for attempt in (1, 2):
+            try:
+                with self.hub.begin() as hs:
+                    self._process(hs, message, summary)
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    self.hub.release_inbox(message.id)
+                    raise
+
+    def _process(self, hs: HubSession, message: InboxMessage, summary: FlowSummary) -> None:
+        if message.kind not in ORDER_TOPICS:
+            hs.finish_inbox(message.id, InboxStatus.IGNORED, error=f"topic {message.kind}")
+            return
+        try:
+            mapped = woocommerce.map_order(_parse_json(message), source=self.config.source_system)
+        except InvalidRecord as exc:
+            summary.quarantined += 1
+            log.warning("quarantined message %s: %s", message.id, exc)
+            hs.finish_inbox(message.id, InboxStatus.QUARANTINED, error=str(exc))
+            return
+        customer = self._store_customer(hs, mapped)
+        order = self._store_order(hs, mapped, customer.canonical_id)
+        correlation = mapped.order.order_number
+        if order.stale:
+            summary.stale += 1
+            hs.event(
+                "stale_ignored",
+                message_id=message.id,
+                correlation_id=correlation,
+                detail="an older version of the order than the hub holds",
+            )
+        elif order.changed or customer.changed:
+            summary.changed += 1
+        else:
+            summary.unchanged += 1
+        for target in self.config.targets:
+            if target == self.config.source_system:
+                continue  # never echo a change back to where it came from
+            if customer.changed:
+                hs.enqueue(
+                    message_id=message.id,
+                    target_system=target,
+                    entity=Entity.CUSTOMER,
+                    canonical_id=customer.canonical_id,
+                    record_version=customer.version,
+                    correlation_id=correlation,
+                )
+            if order.changed and mapped.source_status in self.config.deliverable_statuses:
+                hs.enqueue(
+                    message_id=message.id,
+                    target_system=target,
+                    entity=Entity.SALES_ORDER,
+                    canonical_id=order.canonical_id,
+                    record_version=order.version,
+                    correlation_id=correlation,
+                )
+        hs.finish_inbox(
+            message.id,
+            InboxStatus.PROCESSED,
+            correlation_id=correlation,
+            entity=Entity.SALES_ORDER,
+            canonical_id=order.canonical_id,
+        )
+
+    def _store_customer(self, hs: HubSession, mapped: MappedOrder) -> UpsertOutcome:
+        system = self.config.source_system
+        cid = hs.resolve(Entity.CUSTOMER, system, mapped.customer_key)
+        # the customer is as recent as the order that carried it
+        customer = mapped.customer.model_copy(update={"updated_at": mapped.order.updated_at})
+        outcome = hs.upsert(customer, canonical_id=cid, source_system=system)
+        hs.link(Entity.CUSTOMER, outcome.canonical_id, system, mapped.customer_key)
+        return outcome
+
+    def _store_order(self, hs: HubSession, mapped: MappedOrder, customer_id: str) -> UpsertOutcome:
+        system = self.config.source_system
+        oid = hs.resolve(Entity.SALES_ORDER, system, mapped.order_key)
+        order = mapped.order.model_copy(update={"customer_id": customer_id})
+        outcome = hs.upsert(order, canonical_id=oid, source_system=system)
+        hs.link(Entity.SALES_ORDER, outcome.canonical_id, system, mapped.order_key)
+        return outcome
+
+    # --- dry run ------------------------------------------------------------------------
+
+    def _preview(self, since: datetime | None, summary: FlowSummary) -> FlowSummary:
+        """Map what is waiting without writing anything; report what would happen."""
+        with self.hub.begin() as hs:
+            stmt = select(InboxMessage).where(
+                InboxMessage.source_system == self.config.source_system,
+                InboxMessage.status == InboxStatus.RECEIVED,
+            )
+            if since is not None:
+                stmt = stmt.where(InboxMessage.received_at >= since)
+            messages = list(hs.session.scalars(stmt.order_by(InboxMessage.received_at)))
+        for message in messages:
+            summary.read += 1
+            try:
+                mapped = woocommerce.map_order(_parse_json(message))
+            except InvalidRecord as exc:
+                summary.quarantined += 1
+                summary.notes.append(f"would quarantine {message.id}: {exc}")
+                continue
+            summary.changed += 1
+            summary.notes.append(
+                f"would store order {mapped.order.order_number} for {mapped.customer.name}"
+            )
+        return summary
+
+
+def _parse_json(message: InboxMessage) -> object:
+    try:
+        return json.loads(message.raw_body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRecord.single(
+            message.source_system,
+            message.delivery_id or message.id,
+            "",
+            f"body is not valid JSON ({exc})",
+            entity="order",
+        ) from exc

@@ -1,0 +1,220 @@
+"""The sandbox ERP as a WSGI application: NAV-style page URLs, fault knobs and counters.
+
+GET  /WS/<Company>/Page/<Page>?wsdl    the page WSDL (address rewritten to this server)
+POST /WS/<Company>/Page/<Page>         SOAP 1.1 call
+GET  /_health                          200 when serving
+GET  /_control                         knobs and per-operation call counters
+POST /_control  {"latency_ms", "error_rate", "down", "seed", "fail_next", "retry_after"}
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sandbox.erp_soap import soapxml
+from sandbox.erp_soap.pages import PAGES, PageSpec
+from sandbox.erp_soap.rules import BusinessError
+from sandbox.erp_soap.service import PageService
+from sandbox.erp_soap.store import Store
+from sandbox.erp_soap.wsdlgen import PLACEHOLDER_ADDRESS, wsdl_path
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+Environ = dict[str, Any]
+_PAGE_URL = re.compile(r"^/WS/(?P<company>[^/]+)/Page/(?P<page>[^/]+)$")
+_XML = "text/xml; charset=utf-8"
+
+
+@dataclass
+class Knobs:
+    latency_ms: int = 0
+    error_rate: float = 0.0
+    down: bool = False
+    seed: int | None = None
+    fail_next: int = 0
+    retry_after: int | None = None
+
+
+class ErpApp:
+    """WSGI callable serving every page of one company."""
+
+    def __init__(
+        self,
+        *,
+        company: str = "CRONUS",
+        state_path: Path | None = None,
+        pages: Mapping[str, PageSpec] = PAGES,
+        knobs: Knobs | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
+        self.company = company
+        self.store = Store(pages, state_path)
+        self.services = {n: PageService(p, self.store, wsdl_path(n)) for n, p in pages.items()}
+        self.knobs = knobs or Knobs()
+        self.credentials = credentials
+        self._rng = random.Random(self.knobs.seed)
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        self.rejected: Counter[str] = Counter()
+        self.faults: Counter[str] = Counter()
+
+    # -- knobs ---------------------------------------------------------------------------
+
+    def set_knobs(self, changes: Mapping[str, Any]) -> None:
+        """Applies knob changes all at once; ValueError (nothing changed) when one is invalid."""
+        unknown = set(changes) - set(Knobs.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown knobs {sorted(unknown)}")
+        with self._lock:
+            knobs = replace(self.knobs, **changes)
+            if not 0.0 <= float(knobs.error_rate) <= 1.0:
+                raise ValueError("error_rate must be within 0..1")
+            self.knobs = knobs
+            if "seed" in changes:
+                self._rng = random.Random(knobs.seed)
+
+    def control_state(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                **asdict(self.knobs),
+                "calls": dict(self.calls),
+                "rejected": dict(self.rejected),
+                "faults": dict(self.faults),
+            }
+
+    def _unavailable(self, op: str) -> bool:
+        """Counts the call and decides whether the knobs make it fail with 503."""
+        with self._lock:
+            self.calls[op] += 1
+            knobs = self.knobs
+            if knobs.fail_next > 0:
+                knobs.fail_next -= 1
+                refused = True
+            else:
+                refused = knobs.down or self._rng.random() < knobs.error_rate
+            if refused:
+                self.rejected[op] += 1
+            return refused
+
+    # -- WSGI ----------------------------------------------------------------------------
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/_health":
+            return _json(start_response, "200 OK", {"status": "ok"})
+        if path == "/_control":
+            return self._control(environ, start_response, method)
+        match = _PAGE_URL.match(path)
+        if match is None or match["company"] != self.company or match["page"] not in self.services:
+            return _send(start_response, "404 Not Found", b"Not found", "text/plain")
+        if not self._authorised(environ):
+            headers = [("WWW-Authenticate", 'Basic realm="sandbox-erp"')]
+            return _send(start_response, "401 Unauthorized", b"", "text/plain", headers)
+        service = self.services[match["page"]]
+        if method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
+            return self._wsdl(environ, start_response, service)
+        if method != "POST":
+            return _send(start_response, "405 Method Not Allowed", b"", "text/plain")
+        return self._soap(environ, start_response, service)
+
+    def _authorised(self, environ: Environ) -> bool:
+        if self.credentials is None:
+            return True
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        expected = "Basic " + base64.b64encode(":".join(self.credentials).encode()).decode()
+        return secrets.compare_digest(header.encode(), expected.encode())
+
+    def _control(
+        self, environ: Environ, start_response: StartResponse, method: str
+    ) -> Iterable[bytes]:
+        if method == "POST":
+            try:
+                self.set_knobs(json.loads(_read_body(environ) or b"{}"))
+            except (ValueError, TypeError) as exc:
+                return _json(start_response, "400 Bad Request", {"error": str(exc)})
+        return _json(start_response, "200 OK", self.control_state())
+
+    def _wsdl(
+        self, environ: Environ, start_response: StartResponse, service: PageService
+    ) -> Iterable[bytes]:
+        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        base = f"{environ.get('wsgi.url_scheme', 'http')}://{host}/WS/{self.company}/Page/"
+        text = service.wsdl_text.replace(PLACEHOLDER_ADDRESS, base)
+        return _send(start_response, "200 OK", text.encode(), _XML)
+
+    def _soap(
+        self, environ: Environ, start_response: StartResponse, service: PageService
+    ) -> Iterable[bytes]:
+        action = environ.get("HTTP_SOAPACTION", "").strip('"')
+        op = f"{service.spec.name}.{action.rpartition(':')[2] or 'unknown'}"
+        if self._unavailable(op):
+            headers = []
+            if self.knobs.retry_after is not None:
+                headers.append(("Retry-After", str(self.knobs.retry_after)))
+            return _send(
+                start_response,
+                "503 Service Unavailable",
+                b"Service Unavailable",
+                "text/plain",
+                headers,
+            )
+        if self.knobs.latency_ms > 0:
+            time.sleep(self.knobs.latency_ms / 1000)
+        try:
+            request = soapxml.parse_body(_read_body(environ))
+            name = service.operation_name(request)
+            if action and action != f"{service.ns}:{name}":
+                raise soapxml.SoapFault(
+                    f"SOAPAction {action!r} does not match {name}.", client=True
+                )
+            body = soapxml.envelope(service.execute(request))
+        except soapxml.SoapFault as exc:
+            return self._fault(start_response, op, exc.message, client=exc.client)
+        except BusinessError as exc:
+            return self._fault(start_response, op, str(exc), client=False)
+        return _send(start_response, "200 OK", body, _XML)
+
+    def _fault(
+        self, start_response: StartResponse, op: str, message: str, *, client: bool
+    ) -> Iterable[bytes]:
+        with self._lock:
+            self.faults[op] += 1
+        body = soapxml.fault(message, client=client)
+        return _send(start_response, "500 Internal Server Error", body, _XML)
+
+
+def _read_body(environ: Environ) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    length = min(length, soapxml.MAX_REQUEST_BYTES + 1)
+    data: bytes = environ["wsgi.input"].read(length) if length > 0 else b""
+    return data
+
+
+def _send(
+    start_response: StartResponse,
+    status: str,
+    body: bytes,
+    content_type: str,
+    extra: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    start_response(status, headers + (extra or []))
+    return [body]
+
+
+def _json(start_response: StartResponse, status: str, payload: Any) -> list[bytes]:
+    return _send(start_response, status, json.dumps(payload).encode(), "application/json")

@@ -1,0 +1,207 @@
+"""``tandem``: the command line of the integration bus."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from canonical.errors import TandemError
+from flows.registry import FLOWS, RunOptions
+from hub.deliveries import DeliveryLedger
+from hub.queries import trace
+from tandem import render
+from tandem.runtime import ConfigurationError, Runtime
+
+app = typer.Typer(help="Tandem integration bus", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="The hub database", no_args_is_help=True)
+flows_app = typer.Typer(help="Business flows", no_args_is_help=True)
+messages_app = typer.Typer(help="Message tracking", no_args_is_help=True)
+dead_app = typer.Typer(help="Dead letters: inspect, replay, discard", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(flows_app, name="flows")
+app.add_typer(messages_app, name="messages")
+app.add_typer(dead_app, name="deadletters")
+
+out = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def _runtime() -> Iterator[Runtime]:
+    """A runtime, with every expected failure turned into one clear line and exit code 1."""
+    runtime: Runtime | None = None
+    try:
+        runtime = Runtime()
+        yield runtime
+    except (TandemError, ConfigurationError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    except (OperationalError, ProgrammingError) as exc:
+        err.print(
+            f"[red]error:[/red] hub database: {exc.orig or exc}; "
+            "is TANDEM_DATABASE_URL right, and did `tandem db upgrade` run?",
+            highlight=False,
+        )
+        raise typer.Exit(1) from exc
+    finally:
+        if runtime is not None:
+            runtime.close()
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the hub schema to the latest version."""
+    with _runtime() as rt:
+        rt.upgrade_db()
+        out.print(f"hub schema up to date at {render.safe_url(rt.settings.hub_url)}")
+
+
+@flows_app.command("list")
+def flows_list() -> None:
+    """List the flows that `tandem run` knows."""
+    out.print(render.flows_table(FLOWS.values()))
+
+
+@app.command()
+def run(
+    flow: Annotated[str, typer.Argument(help="flow name, see `tandem flows list`")],
+    since: Annotated[str | None, typer.Option(help="only input received since (ISO 8601)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="map and report; write nothing")] = (
+        False
+    ),
+) -> None:
+    """Run one flow once and print what it did."""
+    spec = FLOWS.get(flow)
+    if spec is None:
+        err.print(f"[red]error:[/red] unknown flow {flow!r}; known: {', '.join(FLOWS)}")
+        raise typer.Exit(2)
+    with _runtime() as rt:
+        summary = spec.run(rt, RunOptions(since=_parse_since(since), dry_run=dry_run))
+        out.print(render.summary_table(summary))
+        if summary.dead or summary.quarantined:
+            raise typer.Exit(3)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+    worker: Annotated[bool, typer.Option(help="also run the order flow in the background")] = (
+        True
+    ),
+) -> None:
+    """Run the webhook receiver (POST /webhooks/webshop) and, by default, the order worker."""
+    import uvicorn
+
+    from tandem.worker import FlowLoop
+
+    with _runtime() as rt:
+        loop = FlowLoop(rt, "webshop-orders", rt.settings.worker_interval) if worker else None
+        if loop is not None:
+            rt.erp()  # fail now, not in the background, when the ERP is not configured
+        asgi = rt.webhook_app(loop.wake if loop else None)
+        bind_host = host or rt.settings.webhook_host
+        bind_port = port if port is not None else rt.settings.webhook_port
+        err.print(f"receiving webhooks at http://{bind_host}:{bind_port}/webhooks/webshop")
+        if loop is not None:
+            loop.start()
+        try:
+            uvicorn.run(asgi, host=bind_host, port=bind_port, log_level="warning")
+        finally:
+            if loop is not None:
+                loop.stop()
+
+
+@messages_app.command("show")
+def messages_show(
+    message_id: Annotated[str | None, typer.Argument(help="inbox message id")] = None,
+    correlation: Annotated[
+        str | None, typer.Option("--correlation", "-c", help="business chain, e.g. order number")
+    ] = None,
+) -> None:
+    """Show a message, or a whole business chain, with deliveries, xrefs and its event log."""
+    if (message_id is None) == (correlation is None):
+        err.print("[red]error:[/red] give a message id or --correlation, not both")
+        raise typer.Exit(2)
+    with _runtime() as rt:
+        found = trace(rt.hub, message_id=message_id, correlation_id=correlation)
+        if not found.messages:
+            err.print(f"[red]error:[/red] no message {message_id or correlation!r} in the hub")
+            raise typer.Exit(1)
+        for renderable in render.trace_view(found):
+            out.print(renderable)
+
+
+@dead_app.command("list")
+def deadletters_list(limit: int = 50, offset: int = 0) -> None:
+    """List dead letters with the reason each failed."""
+    with _runtime() as rt:
+        rows = DeliveryLedger(rt.hub).dead_letters(limit=limit, offset=offset)
+        out.print(render.deliveries_table(rows, title=f"dead letters ({len(rows)} shown)"))
+
+
+@dead_app.command("replay")
+def deadletters_replay(
+    ids: Annotated[list[int] | None, typer.Argument(help="delivery ids")] = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="every dead letter")] = False,
+) -> None:
+    """Queue dead letters again and deliver them now (audited)."""
+    if bool(ids) == replay_all:
+        err.print("[red]error:[/red] give delivery ids or --all")
+        raise typer.Exit(2)
+    with _runtime() as rt:
+        queued = DeliveryLedger(rt.hub).replay(None if replay_all else ids, actor=_actor())
+        if not queued:
+            err.print("[red]error:[/red] no such dead letter")
+            raise typer.Exit(1)
+        summary = FLOWS["deliver"].run(rt, RunOptions(delivery_ids=queued))
+        out.print(render.summary_table(summary))
+        if summary.dead or summary.retrying:
+            raise typer.Exit(3)
+
+
+@dead_app.command("discard")
+def deadletters_discard(
+    delivery_id: int, reason: Annotated[str, typer.Option(help="why it must not be delivered")]
+) -> None:
+    """Give up on a dead letter, with a reason (audited)."""
+    with _runtime() as rt:
+        if not DeliveryLedger(rt.hub).discard(delivery_id, actor=_actor(), reason=reason):
+            err.print(f"[red]error:[/red] delivery {delivery_id} is not a dead letter")
+            raise typer.Exit(1)
+        out.print(f"discarded delivery {delivery_id}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,92 @@
+"""The composition root: builds the hub, connectors and flows from settings, once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from connectors.webhooks.models import WebhookSource
+from flows.erp_orders import ErpWriter
+from flows.policy import RetryPolicy
+from hub.engine import upgrade
+from hub.store import Hub
+from tandem.settings import TandemSettings
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or wrong; the message says which and how to set it."""
+
+
+class Runtime:
+    """Everything a Tandem process needs, built lazily from one settings object."""
+
+    def __init__(self, settings: TandemSettings | None = None) -> None:
+        self.settings = settings or TandemSettings()
+        self._erp: ErpWriter | None = None
+
+    @cached_property
+    def hub(self) -> Hub:
+        return Hub(self.settings.hub_url)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        s = self.settings
+        return RetryPolicy(
+            max_attempts=s.retry_max_attempts,
+            base_delay=s.retry_base_delay,
+            max_delay=s.retry_max_delay,
+        )
+
+    def upgrade_db(self) -> None:
+        upgrade(self.settings.hub_url)
+
+    def erp(self) -> ErpWriter:
+        if self._erp is None:
+            from connectors.erp_soap import ErpSoapConnector, ErpSoapSettings
+
+            s = self.settings
+            if not s.erp_soap_url:
+                raise ConfigurationError(
+                    "no ERP configured: set TANDEM_ERP_SOAP_URL to the page services' base URL "
+                    "(e.g. http://erp:7047/WS/CRONUS/Page/)"
+                )
+            self._erp = ErpSoapConnector(
+                ErpSoapSettings(
+                    base_url=s.erp_soap_url,
+                    username=s.erp_soap_username,
+                    password=s.erp_soap_password,
+                    connect_timeout=s.erp_connect_timeout,
+                    operation_timeout=s.erp_operation_timeout,
+                )
+            )
+        return self._erp
+
+    def webhook_sources(self) -> dict[str, WebhookSource]:
+        s = self.settings
+        if s.webshop_webhook_secret is None:
+            raise ConfigurationError(
+                "no webhook secret: set TANDEM_WEBSHOP_WEBHOOK_SECRET to the secret entered in "
+                "the web shop's webhook settings"
+            )
+        source = WebhookSource(
+            name="webshop", scheme=s.webshop_webhook_scheme, secret=s.webshop_webhook_secret
+        )
+        return {source.name: source}
+
+    def webhook_app(self, on_stored: Callable[[str], None] | None = None) -> Starlette:
+        from connectors.webhooks.app import create_webhook_app
+        from flows.intake import HubInboxSink
+
+        return create_webhook_app(
+            self.webhook_sources(),
+            HubInboxSink(self.hub, on_stored),
+            max_body_bytes=self.settings.webhook_max_body_bytes,
+        )
+
+    def close(self) -> None:
+        if "hub" in self.__dict__:
+            self.hub.close()
