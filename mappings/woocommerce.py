@@ -70,6 +70,13 @@ def order_number_of(order: Mapping[str, Any]) -> str | None:
     return None if number in (None, "") else str(number)
 
 
+def _subdivision(state: str | None, country: str | None) -> str | None:
+    """WooCommerce uses ISO 3166-2 codes, some with the country prefix (``DE-BE``): drop it."""
+    if state and country and state.upper().startswith(f"{country.upper()}-"):
+        return state[len(country) + 1 :]
+    return state
+
+
 def _address(f: FieldCollector, prefix: str, kind: AddressKind) -> Address | None:
     street = f.text(f"{prefix}.address_1")
     if street is None:
@@ -85,7 +92,7 @@ def _address(f: FieldCollector, prefix: str, kind: AddressKind) -> Address | Non
             street2=f.text(f"{prefix}.address_2"),
             city=f.text(f"{prefix}.city", required=True) or "?",
             postal_code=f.text(f"{prefix}.postcode"),
-            subdivision=f.text(f"{prefix}.state"),
+            subdivision=_subdivision(f.text(f"{prefix}.state"), f.text(f"{prefix}.country")),
             country=f.text(f"{prefix}.country", required=True) or "ZZ",
         )
     except ValidationError as exc:

@@ -27,10 +27,9 @@ def exact(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _plain(value: Any) -> Any:
-    """zeep objects -> dicts and lists (OrderedDicts become dicts)."""
-    data = serialize_object(value, target_cls=dict)
-    return data
+def _plain(value: Any) -> Record:
+    """A zeep record as nested plain dicts and lists."""
+    return dict(serialize_object(value, target_cls=dict))  # type: ignore[no-untyped-call]
 
 
 class NavPageClient:
@@ -55,15 +54,12 @@ class NavPageClient:
 
     def _invoke(self, operation: str, **kwargs: Any) -> Any:
         what = f"{self.page}.{operation}"
-        service = self._factory_service(what)
+        service = self._factory.service(self.settings)
         method: Callable[..., Any] = getattr(service, operation)
         try:
             return call(method, fault_rules=self._fault_rules, what=what, **kwargs)
         except TypeError as exc:  # zeep refuses a field the page does not have
             raise PermanentError(f"{what}: {exc}") from exc
-
-    def _factory_service(self, what: str) -> Any:
-        return self._factory.service(self.settings)
 
     def _read_op(self, operation: str, **kwargs: Any) -> Any:
         return with_retries(
@@ -76,7 +72,7 @@ class NavPageClient:
 
     def read(self, no: str) -> Record | None:
         found = self._read_op("Read", No=no)
-        return None if found is None else dict(_plain(found))
+        return None if found is None else _plain(found)
 
     def read_multiple(
         self, filters: Filters = (), bookmark_key: str | None = None, set_size: int = 100
@@ -88,7 +84,7 @@ class NavPageClient:
         rows = self._read_op(
             "ReadMultiple", filter=nav_filters, bookmarkKey=bookmark_key, setSize=set_size
         )
-        return [dict(_plain(row)) for row in rows or []]
+        return [_plain(row) for row in rows or []]
 
     def read_all(self, filters: Filters = (), page_size: int = 100) -> Iterator[Record]:
         """Every matching record, fetched ``page_size`` at a time with bookmark keys."""
@@ -106,13 +102,13 @@ class NavPageClient:
     # -- writes (single attempts) --------------------------------------------------------
 
     def create(self, record: Mapping[str, Any]) -> Record:
-        return dict(_plain(self._invoke("Create", **{self.page: dict(record)})))
+        return _plain(self._invoke("Create", **{self.page: dict(record)}))
 
     def update(self, record: Mapping[str, Any]) -> Record:
         """Update needs the record's current ``Key``; a stale one raises ``StaleKeyError``."""
         if not record.get("Key"):
             raise PermanentError(f"{self.page}.Update: the record has no Key")
-        return dict(_plain(self._invoke("Update", **{self.page: dict(record)})))
+        return _plain(self._invoke("Update", **{self.page: dict(record)}))
 
     def delete(self, key: str) -> bool:
         return bool(self._invoke("Delete", Key=key))

@@ -9,6 +9,8 @@ what an ``order.*`` webhook carries. Its quirks are reproduced because mappings 
   trimmed decimals (``"0.9"``);
 - ``date_created`` is the *site's local time without an offset*; only ``date_created_gmt``
   says UTC (also without an offset). The shop's timezone is ``SITE_TIMEZONE``;
+- checkout leaves an order ``processing`` or ``on-hold``; ``complete_order`` makes the later
+  ``completed`` state;
 - guests have ``customer_id`` 0; registered customers keep one id, name and address per seed;
 - ``state`` is WooCommerce's code (``"CA"``, ``"DE-BY"``, ``"MI"``) or ``""`` where the
   country has none; ``country`` is ISO 3166-1 alpha-2.
@@ -20,6 +22,7 @@ shipping_tax``; ``discount_total = sum(line subtotal - line total)``.
 
 from __future__ import annotations
 
+import copy
 import random
 import string
 import unicodedata
@@ -97,12 +100,11 @@ def _person(rng: random.Random, region: Region) -> tuple[Json, TaxRate]:
     first, last = rng.choice(region.first_names), rng.choice(region.last_names)
     company = rng.choice(region.companies) if rng.random() < 0.2 else ""
     domain = rng.choice(("example.com", "example.org", "example.net"))
-    number = rng.randint(1, 180)
     billing: Json = {
         "first_name": first,
         "last_name": last,
         "company": company,
-        "address_1": f"{number} {place.street}" if region.country == "US" else place.street,
+        "address_1": place.street,
         "address_2": rng.choice(("", "", "", "Apt 4B" if region.country == "US" else "2. OG")),
         "city": place.city,
         "state": place.state,
@@ -291,12 +293,8 @@ def _payment(rng: random.Random, order_id: int) -> Json:
     gateway, title, status, paid_at_checkout = rng.choice(PAYMENT_METHODS)
     created = _EPOCH_GMT + timedelta(minutes=11 * (order_id % 50_000), seconds=rng.randint(0, 59))
     paid = created + timedelta(seconds=rng.randint(2, 9)) if paid_at_checkout else None
-    if paid is not None and rng.random() < 0.2:
-        status = "completed"
-    completed = None
-    if status == "completed":
-        completed = created + timedelta(days=2, hours=rng.randint(0, 8))
-    modified = completed or paid or created + timedelta(seconds=rng.randint(1, 3))
+    completed: datetime | None = None  # an order is completed later (see complete_order)
+    modified = paid or created + timedelta(seconds=rng.randint(1, 3))
     transaction_id = ""
     if gateway == "stripe":
         transaction_id = "ch_3" + _token(rng, 23, string.ascii_letters + string.digits)
@@ -415,3 +413,21 @@ def make_order(seed: int, order_id: int, *, site_url: str = SITE_URL) -> Json:
         "currency_symbol": region.currency_symbol,
         "_links": _links(site_url, order_id, customer_id),
     }
+
+
+def complete_order(order: Json, *, after: timedelta = timedelta(days=2)) -> Json:
+    """A copy of ``order`` as WooCommerce shows it once completed (for ``order.updated``)."""
+    created = datetime.fromisoformat(order["date_created_gmt"]).replace(tzinfo=UTC)
+    local, gmt = _local_and_gmt(created + after)
+    updated = copy.deepcopy(order)
+    updated.update(
+        status="completed",
+        is_editable=False,
+        date_completed=local,
+        date_completed_gmt=gmt,
+        date_modified=local,
+        date_modified_gmt=gmt,
+    )
+    if updated["date_paid"] is None:  # bank transfer or cash on delivery: paid on completion
+        updated.update(date_paid=local, date_paid_gmt=gmt)
+    return updated
