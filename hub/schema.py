@@ -93,9 +93,11 @@ class InboxMessage(Base):
     """One inbound message exactly as received, kept whatever happens to it."""
 
     __tablename__ = "inbox"
+    # Not unique: WooCommerce derives X-WC-Webhook-Delivery-ID from the webhook id and the
+    # current second, so different events can share one. Dedupe is by ``dedupe_key``.
     __table_args__ = (
-        UniqueConstraint("source_system", "delivery_id"),
         Index("ix_inbox_status_received", "status", "received_at"),
+        Index("ix_inbox_delivery", "source_system", "delivery_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -359,13 +359,8 @@ class Hub:
 
     def _find_duplicate(self, msg: IncomingMessage) -> str | None:
         with self.begin() as hs:
-            conditions = [InboxMessage.dedupe_key == msg.dedupe_key]
-            if msg.delivery_id is not None:
-                conditions.append(
-                    (InboxMessage.source_system == msg.source_system)
-                    & (InboxMessage.delivery_id == msg.delivery_id)
-                )
-            return hs.session.scalar(select(InboxMessage.id).where(or_(*conditions)).limit(1))
+            stmt = select(InboxMessage.id).where(InboxMessage.dedupe_key == msg.dedupe_key)
+            return hs.session.scalar(stmt)
 
     def claim_inbox(
         self,

@@ -65,13 +65,13 @@ def test_naive_timestamps_are_refused_not_guessed(hub: Hub) -> None:
         hs.session.flush()
 
 
-def test_redelivery_is_recognised_by_key_and_by_delivery_id(hub: Hub) -> None:
+def test_redelivery_is_recognised_by_its_dedupe_key(hub: Hub) -> None:
     first = hub.receive(_incoming("k1", "d1"))
-    same_key = hub.receive(_incoming("k1", "d2"))
-    same_delivery = hub.receive(_incoming("k2", "d1"))
-    other = hub.receive(_incoming("k3", "d3"))
-    assert not first.duplicate and not other.duplicate
-    assert same_key == same_delivery == first.__class__(first.message_id, duplicate=True)
+    again = hub.receive(_incoming("k1", "d2"))
+    # WooCommerce reuses a delivery id for different events within one second: not a duplicate
+    same_delivery_id = hub.receive(_incoming("k2", "d1"))
+    assert not first.duplicate and not same_delivery_id.duplicate
+    assert again == first.__class__(first.message_id, duplicate=True)
     with hub.begin() as hs:
         assert hs.session.scalar(sa.select(sa.func.count()).select_from(InboxMessage)) == 2
 

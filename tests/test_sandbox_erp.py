@@ -220,8 +220,12 @@ def test_invalid_request_is_a_client_fault(erp: ErpHandle) -> None:
     assert fault is not None
     assert fault.text == "s:Client"
     assert b"is not valid" in response.content
-    unknown = raw_soap(erp, "Customer", f'<Create xmlns="{CUSTOMER_NS}"><Customer>'
-                       "<Colour>red</Colour></Customer></Create>", f"{CUSTOMER_NS}:Create")
+    unknown = raw_soap(
+        erp,
+        "Customer",
+        f'<Create xmlns="{CUSTOMER_NS}"><Customer><Colour>red</Colour></Customer></Create>',
+        f"{CUSTOMER_NS}:Create",
+    )
     assert unknown.status_code == 500
     assert b"Colour" in unknown.content
     garbage = raw_soap(erp, "Customer", "<not closed", f"{CUSTOMER_NS}:Read")

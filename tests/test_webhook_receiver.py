@@ -9,7 +9,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
@@ -40,19 +40,29 @@ MAX_BODY = 8192
 
 
 class RecordingSink:
-    """An in-memory inbox: dedupes on (source, delivery id), can be told to fail."""
+    """An in-memory inbox that can be told to fail.
+
+    It dedupes on (source, topic, body hash), not on the delivery id: WooCommerce's delivery id
+    is a hash of the webhook id and the current second, so distinct events share it.
+    """
 
     def __init__(self) -> None:
         self.deliveries: list[WebhookDelivery] = []
         self.calls = 0
         self.failures: list[BaseException] = []
-        self._seen: set[tuple[str, str | None]] = set()
+        self._seen: set[tuple[str, str | None, str]] = set()
+
+    def reset(self) -> None:
+        self.deliveries.clear()
+        self.calls = 0
+        self.failures.clear()
+        self._seen.clear()
 
     async def __call__(self, delivery: WebhookDelivery) -> IntakeResult:
         self.calls += 1
         if self.failures:
             raise self.failures.pop(0)
-        key = (delivery.source, delivery.delivery_id)
+        key = (delivery.source, delivery.topic, hashlib.sha256(delivery.body).hexdigest())
         if key in self._seen:
             return IntakeResult.DUPLICATE
         self._seen.add(key)
@@ -106,7 +116,7 @@ def base_url() -> Iterator[str]:
 
 @pytest.fixture
 def sink() -> RecordingSink:
-    _SINK.__init__()  # type: ignore[misc]
+    _SINK.reset()
     return _SINK
 
 
@@ -151,7 +161,11 @@ def test_signed_woocommerce_delivery_is_stored_byte_for_byte(
     [delivery] = sink.deliveries
     assert delivery.body == body
     assert (delivery.source, delivery.scheme) == ("webshop", "woocommerce")
-    assert (delivery.topic, delivery.resource, delivery.event) == ("order.created", "order", "created")
+    assert (delivery.topic, delivery.resource, delivery.event) == (
+        "order.created",
+        "order",
+        "created",
+    )
     assert (delivery.webhook_id, delivery.delivery_id) == ("7", "d-1")
     assert delivery.content_type == "application/json"
     assert delivery.received_at.tzinfo is not None
@@ -178,10 +192,13 @@ def test_signed_woocommerce_delivery_is_stored_byte_for_byte(
     ids=["tampered-body", "other-secret", "garbage", "missing"],
 )
 def test_bad_or_missing_signature_is_401_and_nothing_stored(
-    client: httpx.Client, sink: RecordingSink, make_headers: object, expected_error: str
+    client: httpx.Client,
+    sink: RecordingSink,
+    make_headers: Callable[[bytes], dict[str, str]],
+    expected_error: str,
 ) -> None:
     body = b'{"id": 1}'
-    headers = make_headers(body)  # type: ignore[operator]
+    headers = make_headers(body)
 
     response = client.post("/webhooks/webshop", content=body, headers=headers)
 
@@ -375,6 +392,7 @@ def test_log_lines_name_the_request_but_never_secret_signature_or_body(
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("connectors.webhooks")]
     assert len(lines) == 4
     assert "source=webshop topic=order.created delivery=log-1 status=503" in lines[0]
+    assert "error=RuntimeError at=test_webhook_receiver.py:" in lines[0]
     assert "status=200 outcome=stored" in lines[1]
     assert "status=401 outcome=bad-signature" in lines[2]
     assert "source=shopify" in lines[3]
@@ -388,7 +406,9 @@ def test_app_works_mounted_under_a_prefix(sink: RecordingSink) -> None:
     parent = Starlette(routes=[Mount("/integration", app=inner)])
     body = b'{"id": 8}'
     with serve(parent) as url, httpx.Client(base_url=url, timeout=10) as http:
-        response = http.post("/integration/webhooks/webshop", content=body, headers=wc_headers(body))
+        response = http.post(
+            "/integration/webhooks/webshop", content=body, headers=wc_headers(body)
+        )
         health = http.get("/integration/webhooks/_health")
 
     assert response.json() == {"status": "accepted"}
@@ -411,6 +431,23 @@ def test_sandbox_webshop_end_to_end_with_retry_and_duplicates(
     assert json.loads(delivery.body) == order
     assert (delivery.topic, delivery.webhook_id) == ("order.created", "3")
     assert sink.calls == 3  # one failure, one stored, one duplicate
+
+
+def test_woocommerce_delivery_ids_repeat_within_a_second_for_different_orders(
+    base_url: str, sink: RecordingSink
+) -> None:
+    """Two different orders from one webhook in the same second carry one delivery id.
+
+    The receiver passes both on; an inbox keyed on (source, delivery id) would drop the second.
+    """
+    url = f"{base_url}/webhooks/webshop"
+    with WebhookSender(url, WC_SECRET, clock=lambda: 1_750_000_000.0) as sender:
+        first = sender.send("order.created", make_order(seed=5, order_id=3001))
+        second = sender.send("order.created", make_order(seed=5, order_id=3002))
+
+    assert first == second == [200]
+    assert [json.loads(d.body)["id"] for d in sink.deliveries] == [3001, 3002]
+    assert sink.deliveries[0].delivery_id == sink.deliveries[1].delivery_id
 
 
 def test_scheme_and_source_configuration_checks() -> None:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -173,18 +174,22 @@ def call(
 # -- retries -----------------------------------------------------------------------------------
 
 
-def _wait(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]:
-    backoff = tenacity.wait_exponential_jitter(
-        initial=policy.initial_wait, max=policy.max_wait, jitter=policy.jitter
-    )
+def backoff_seconds(policy: RetryPolicy, attempt: int, retry_after: float | None = None) -> float:
+    """Wait after failed ``attempt`` (1-based): exponential, capped, jittered; never shorter
+    than the peer's Retry-After (itself capped at ``max_retry_after``)."""
+    delay = min(policy.max_wait, policy.initial_wait * 2.0 ** (attempt - 1))
+    delay += random.uniform(0, policy.jitter)  # noqa: S311 - jitter, not cryptography
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, policy.max_retry_after))
+    return delay
 
+
+def _wait(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]:
     def wait(state: tenacity.RetryCallState) -> float:
-        delay = float(backoff(state))
         exc = state.outcome.exception() if state.outcome is not None else None
         hint = getattr(exc, "retry_after", None)
-        if isinstance(hint, int | float):
-            delay = max(delay, min(float(hint), policy.max_retry_after))
-        return delay
+        retry_after = float(hint) if isinstance(hint, int | float) else None
+        return backoff_seconds(policy, state.attempt_number, retry_after)
 
     return wait
 

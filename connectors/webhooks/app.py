@@ -21,8 +21,9 @@ Checks, in order, each with its own status:
 The body is never parsed here: a signed body that is not valid JSON still goes to the inbox,
 where the flow quarantines it and keeps the raw input.
 
-One log line per request (source, topic, delivery id, status, size, duration). Never the
-secret, the signature or the body.
+One log line per request (source, topic, delivery id, status, size, duration; for a failed
+inbox the exception types and where they were raised). Never the secret, the signature, the
+body, or an inbox exception's message (database errors quote their parameters).
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ import logging
 import math
 import re
 import time
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
 from starlette.applications import Starlette
@@ -86,6 +89,27 @@ def _log_value(value: str | None) -> str:
     return cleaned
 
 
+def _describe_error(error: BaseException | None) -> str:
+    """Exception types (with causes) and where it was raised, but no message.
+
+    Messages are left out on purpose: database errors quote their parameters, which here
+    would be the body. The inbox logs its own failures with its own care.
+    """
+    if error is None:
+        return ""
+    chain: list[str] = []
+    current: BaseException | None = error
+    while current is not None and len(chain) < 5:
+        chain.append(type(current).__name__)
+        current = current.__cause__ or current.__context__
+    text = " error=" + "<-".join(chain)
+    frames = traceback.extract_tb(error.__traceback__)
+    if frames:
+        last = frames[-1]
+        text += f" at={Path(last.filename).name}:{last.lineno}"
+    return text
+
+
 def _media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
@@ -132,7 +156,6 @@ class _Receiver:
         else:
             meta = scheme.describe(request.headers)
             result = await self._handle(request, source, scheme, meta)
-        unexpected = result.error is not None and not isinstance(result.error, TransientError)
         logger.log(
             result.level,
             "webhook source=%s topic=%s delivery=%s status=%d outcome=%s bytes=%d ms=%.1f%s",
@@ -143,8 +166,7 @@ class _Receiver:
             result.outcome,
             result.size,
             (time.perf_counter() - started) * 1000.0,
-            f" error={type(result.error).__name__}" if result.error is not None else "",
-            exc_info=result.error if unexpected else None,
+            _describe_error(result.error),
         )
         return result.response
 

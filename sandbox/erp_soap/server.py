@@ -84,6 +84,8 @@ def start_in_thread(
     app, server = make_erp_server(
         host, port, company=company, state_path=state_path, knobs=knobs, credentials=credentials
     )
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-erp", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-erp", daemon=True
+    )
     thread.start()
     return ErpHandle(app, server, thread, host, server.server_port)

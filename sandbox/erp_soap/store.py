@@ -252,7 +252,8 @@ class Store:
         for new in incoming:
             if new.get("Key"):
                 ident, version = decode_key(str(new["Key"]))
-                line = by_no.get(ident.rpartition("|")[2])
+                owner, _, line_no = ident.rpartition("|")
+                line = by_no.get(line_no) if owner == record["No"] else None
                 if line is None:
                     raise BusinessError(f"The {sub.record.replace('_', ' ')} does not exist.")
                 if line[VERSION] != version:

@@ -27,10 +27,8 @@ import random
 import string
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sandbox.webshop.catalog import (
@@ -39,36 +37,18 @@ from sandbox.webshop.catalog import (
     PAYMENT_METHODS,
     PRODUCTS,
     REGIONS,
-    USD_PER_EUR,
     USER_AGENTS,
     Product,
     Region,
     TaxRate,
 )
+from sandbox.webshop.lines import Basket, Json, money
 
 SITE_URL = "http://shop.example"
 SITE_TIMEZONE = ZoneInfo("Europe/Berlin")
 WC_VERSION = "9.8.5"
 _EPOCH_GMT = datetime(2025, 3, 3, 6, 0, 0, tzinfo=UTC)
-_CENT = Decimal("0.01")
 _GUEST_SHARE = 0.4
-
-Json = dict[str, Any]
-
-
-def money(value: Decimal) -> str:
-    """WooCommerce's ``wc_format_decimal($v, 2)``: always two decimals."""
-    return str(value.quantize(_CENT, rounding=ROUND_HALF_UP))
-
-
-def _trimmed(value: Decimal) -> str:
-    """``wc_format_decimal($v)`` without a precision: trailing zeros dropped (``"0.9"``)."""
-    text = format(value.quantize(_CENT, rounding=ROUND_HALF_UP), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _round(value: Decimal) -> Decimal:
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 def _wc_date(moment: datetime) -> str:
@@ -126,128 +106,6 @@ def _shipping_address(rng: random.Random, billing: Json, region: Region) -> Json
         shipping["first_name"] = rng.choice(region.first_names)
         shipping["company"] = ""
     return shipping
-
-
-def _unit_price(product: Product, currency: str) -> Decimal:
-    if currency == "USD":
-        return _round(product.price_eur * USD_PER_EUR)
-    return product.price_eur
-
-
-@dataclass
-class _Basket:
-    """What one order is being built from: its randomness, tax rate, currency and item ids."""
-
-    rng: random.Random
-    rate: TaxRate
-    currency: str
-    site_url: str
-    next_item_id: int
-
-    def item_id(self) -> int:
-        self.next_item_id += 1
-        return self.next_item_id
-
-    def tax(self, amount: Decimal) -> Decimal:
-        return _round(amount * self.rate.percent / 100)
-
-    def taxes(self, total_tax: Decimal, subtotal_tax: Decimal) -> list[Json]:
-        rate_id = self.rate.rate_id
-        return [{"id": rate_id, "total": _trimmed(total_tax), "subtotal": _trimmed(subtotal_tax)}]
-
-    def line_item(self, product: Product, quantity: int, discount_pct: Decimal) -> Json:
-        item_id = self.item_id()
-        subtotal = _unit_price(product, self.currency) * quantity
-        total = subtotal - _round(subtotal * discount_pct / 100)
-        subtotal_tax, total_tax = self.tax(subtotal), self.tax(total)
-        price = total / quantity
-        meta = [
-            {"id": item_id * 10 + n, "key": key, "value": value, "display_key": dkey,
-             "display_value": dvalue}
-            for n, (key, value, dkey, dvalue) in enumerate(product.attributes, start=1)
-        ]  # fmt: skip
-        return {
-            "id": item_id,
-            "name": product.name,
-            "product_id": product.product_id,
-            "variation_id": product.variation_id,
-            "quantity": quantity,
-            "tax_class": "",
-            "subtotal": money(subtotal),
-            "subtotal_tax": money(subtotal_tax),
-            "total": money(total),
-            "total_tax": money(total_tax),
-            "taxes": self.taxes(total_tax, subtotal_tax),
-            "meta_data": meta,
-            "sku": product.sku,
-            "price": int(price) if price == price.to_integral_value() else float(price),
-            "image": {
-                "id": str(product.image_id),
-                "src": f"{self.site_url}/wp-content/uploads/2025/01/{product.sku.lower()}.jpg",
-            },
-            "parent_name": product.parent_name,
-        }
-
-    def fee_line(self, name: str, amount: Decimal) -> Json:
-        fee_tax = self.tax(amount)
-        return {
-            "id": self.item_id(),
-            "name": name,
-            "tax_class": "",
-            "tax_status": "taxable",
-            "amount": _trimmed(amount),
-            "total": money(amount),
-            "total_tax": money(fee_tax),
-            "taxes": self.taxes(fee_tax, fee_tax),
-            "meta_data": [],
-        }
-
-    def shipping_line(self, region: Region, items_total: Decimal, line_items: list[Json]) -> Json:
-        method_id, method_title, cost = region.shipping_method
-        if items_total >= region.free_shipping_from:
-            method_id, method_title, cost = "free_shipping", "Free shipping", Decimal(0)
-        shipping_tax = self.tax(cost) if self.rate.shipping_taxed else Decimal(0)
-        shipping_id = self.item_id()
-        summary = ", ".join(f"{li['name']} &times; {li['quantity']}" for li in line_items)
-        return {
-            "id": shipping_id,
-            "method_title": method_title,
-            "method_id": method_id,
-            "instance_id": "3" if method_id == "flat_rate" else "4",
-            "total": money(cost),
-            "total_tax": money(shipping_tax),
-            "taxes": self.taxes(shipping_tax, shipping_tax) if shipping_tax else [],
-            "tax_status": "taxable" if self.rate.shipping_taxed else "none",
-            "meta_data": [
-                {"id": shipping_id * 10, "key": "Items", "value": summary,
-                 "display_key": "Items", "display_value": summary}
-            ],
-        }  # fmt: skip
-
-    def coupon_line(self, code: str, pct: Decimal, discount: Decimal, tax: Decimal) -> Json:
-        return {
-            "id": self.item_id(),
-            "code": code,
-            "discount": money(discount),
-            "discount_tax": money(tax),
-            "meta_data": [],
-            "discount_type": "percent",
-            "nominal_amount": float(pct),
-            "free_shipping": False,
-        }
-
-    def tax_line(self, cart_tax: Decimal, shipping_tax: Decimal) -> Json:
-        return {
-            "id": self.item_id(),
-            "rate_code": self.rate.rate_code,
-            "rate_id": self.rate.rate_id,
-            "label": self.rate.label,
-            "compound": False,
-            "tax_total": money(cart_tax),
-            "shipping_tax_total": money(shipping_tax),
-            "rate_percent": float(self.rate.percent),
-            "meta_data": [],
-        }
 
 
 def _sum(values: Iterable[str]) -> Decimal:
@@ -322,7 +180,7 @@ def make_order(seed: int, order_id: int, *, site_url: str = SITE_URL) -> Json:
     rng = random.Random(f"wc-order:{seed}:{order_id}")
     customer_id, region, billing, rate = _customer(rng, seed)
     shipping = _shipping_address(rng, billing, region)
-    basket = _Basket(rng, rate, region.currency, site_url, next_item_id=order_id * 100)
+    basket = Basket(rate, region.currency, site_url, next_item_id=order_id * 100)
 
     coupon_pct = COUPON[1] if rng.random() < 0.2 else Decimal(0)
     count = rng.choices((1, 2, 3, 4, 5), weights=(35, 30, 18, 10, 7))[0]

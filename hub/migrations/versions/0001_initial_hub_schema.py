@@ -64,12 +64,12 @@ def upgrade() -> None:
     sa.Column('lease_until', hub.types.UtcDateTime(), nullable=True),
     sa.Column('processed_at', hub.types.UtcDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox')),
-    sa.UniqueConstraint('dedupe_key', name=op.f('uq_inbox_dedupe_key')),
-    sa.UniqueConstraint('source_system', 'delivery_id', name=op.f('uq_inbox_source_system_delivery_id'))
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_inbox_dedupe_key'))
     )
     with op.batch_alter_table('inbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inbox_correlation_id'), ['correlation_id'], unique=False)
         batch_op.create_index('ix_inbox_status_received', ['status', 'received_at'], unique=False)
+        batch_op.create_index('ix_inbox_delivery', ['source_system', 'delivery_id'], unique=False)
 
     op.create_table('records',
     sa.Column('id', sa.String(length=64), nullable=False),
