@@ -53,9 +53,7 @@ def pg_schema_url(postgres_url: str) -> Iterator[str]:
     admin = sa.create_engine(postgres_url)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.engine.make_url(postgres_url).update_query_dict(
-        {"options": f"-csearch_path={schema}"}
-    )
+    url = sa.engine.make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
     yield url.render_as_string(hide_password=False)
     with admin.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))

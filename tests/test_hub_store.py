@@ -25,15 +25,23 @@ def _order(total: str = "0.10", updated: datetime | None = None) -> SalesOrder:
         ordered_at=datetime(2026, 3, 1, 14, 30, tzinfo=PLUS_TWO),
         updated_at=updated or datetime(2026, 3, 1, 14, 30, tzinfo=PLUS_TWO),
         currency="EUR",
-        lines=(OrderLine(line_number=1, sku="A-1", quantity=Decimal(1), unit_price=money,
-                         line_total=money),),
+        lines=(
+            OrderLine(
+                line_number=1, sku="A-1", quantity=Decimal(1), unit_price=money, line_total=money
+            ),
+        ),
         total=money,
     )
 
 
-def _incoming(key: str = "k1", delivery_id: str | None = "d1", body: bytes = b"{}") -> IncomingMessage:
+def _incoming(
+    key: str = "k1", delivery_id: str | None = "d1", body: bytes = b"{}"
+) -> IncomingMessage:
     return IncomingMessage(
-        source_system="webshop", kind="order.created", dedupe_key=key, body=body,
+        source_system="webshop",
+        kind="order.created",
+        dedupe_key=key,
+        body=body,
         delivery_id=delivery_id,
     )
 
@@ -59,8 +67,15 @@ def test_money_and_instants_round_trip_exactly(hub: Hub) -> None:
 def test_naive_timestamps_are_refused_not_guessed(hub: Hub) -> None:
     with pytest.raises(sa.exc.StatementError, match="naive datetime"), hub.begin() as hs:
         hs.session.add(
-            InboxMessage(id="x", dedupe_key="x", source_system="s", kind="k", content_type="c",
-                         raw_body=b"", received_at=datetime(2026, 1, 1))
+            InboxMessage(
+                id="x",
+                dedupe_key="x",
+                source_system="s",
+                kind="k",
+                content_type="c",
+                raw_body=b"",
+                received_at=datetime(2026, 1, 1),
+            )
         )
         hs.session.flush()
 
@@ -117,12 +132,21 @@ def test_older_update_never_wins_and_unchanged_is_not_a_change(hub: Hub) -> None
     with hub.begin() as hs:
         first = hs.upsert(_order("5.00", t0), canonical_id=None, source_system="webshop")
     with hub.begin() as hs:
-        newer = hs.upsert(_order("7.00", t0 + timedelta(minutes=5)),
-                          canonical_id=first.canonical_id, source_system="webshop")
-        older = hs.upsert(_order("6.00", t0 + timedelta(minutes=1)),
-                          canonical_id=first.canonical_id, source_system="webshop")
-        same = hs.upsert(_order("7.00", t0 + timedelta(minutes=9)),
-                         canonical_id=first.canonical_id, source_system="webshop")
+        newer = hs.upsert(
+            _order("7.00", t0 + timedelta(minutes=5)),
+            canonical_id=first.canonical_id,
+            source_system="webshop",
+        )
+        older = hs.upsert(
+            _order("6.00", t0 + timedelta(minutes=1)),
+            canonical_id=first.canonical_id,
+            source_system="webshop",
+        )
+        same = hs.upsert(
+            _order("7.00", t0 + timedelta(minutes=9)),
+            canonical_id=first.canonical_id,
+            source_system="webshop",
+        )
     assert (newer.changed, newer.version) == (True, 2)
     assert (older.stale, older.changed) == (True, False)
     assert (same.changed, same.version) == (False, 2)
@@ -137,7 +161,7 @@ def test_xref_is_unique_per_system_entity_and_external_id(hub: Hub) -> None:
         a = hs.upsert(customer, canonical_id=None, source_system="webshop").canonical_id
         b = hs.upsert(customer, canonical_id=None, source_system="webshop").canonical_id
         assert hs.link(Entity.CUSTOMER, a, "erp", "C00010", "key1")
-        assert hs.link(Entity.CUSTOMER, a, "erp", "C00010", "key2")  # idempotent, version kept fresh
+        assert hs.link(Entity.CUSTOMER, a, "erp", "C00010", "key2")  # idempotent, fresh version
         assert not hs.link(Entity.CUSTOMER, b, "erp", "C00010")  # conflict: first link stays
     with hub.begin() as hs:
         assert hs.resolve(Entity.CUSTOMER, "erp", "C00010") == a
@@ -152,8 +176,14 @@ def _queued_delivery(hub: Hub) -> int:
     received = hub.receive(_incoming())
     with hub.begin() as hs:
         cid = hs.upsert(_order(), canonical_id=None, source_system="webshop").canonical_id
-        hs.enqueue(message_id=received.message_id, target_system="erp", entity=Entity.SALES_ORDER,
-                   canonical_id=cid, record_version=1, correlation_id="1042")
+        hs.enqueue(
+            message_id=received.message_id,
+            target_system="erp",
+            entity=Entity.SALES_ORDER,
+            canonical_id=cid,
+            record_version=1,
+            correlation_id="1042",
+        )
     return 1
 
 
