@@ -183,7 +183,7 @@ def _parse_json(message: InboxMessage) -> object:
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRecord.single(
             message.source_system,
-            message.delivery_id or message.id,
+            f"message {message.id}",
             "",
             f"body is not valid JSON ({exc})",
             entity="order",

@@ -177,6 +177,11 @@ class DeliveryLedger:
             )
             return True
 
+    def get(self, ids: Sequence[int]) -> list[Delivery]:
+        with self.hub.begin() as hs:
+            stmt = select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)
+            return list(hs.session.scalars(stmt))
+
     def dead_letters(self, *, limit: int = 100, offset: int = 0) -> list[Delivery]:
         with self.hub.begin() as hs:
             stmt = (

@@ -50,3 +50,21 @@ def trace(
             s.scalars(select(Xref).where(Xref.canonical_id.in_(canonical_ids)).order_by(Xref.id))
         )
         return MessageTrace(messages, deliveries, events, xrefs)
+
+
+def recent_messages(
+    hub: Hub,
+    *,
+    status: str | None = None,
+    source: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[InboxMessage]:
+    """Inbox messages newest first, one page at a time (never the whole table)."""
+    with hub.begin() as hs:
+        stmt = select(InboxMessage).order_by(InboxMessage.received_at.desc())
+        if status is not None:
+            stmt = stmt.where(InboxMessage.status == status)
+        if source is not None:
+            stmt = stmt.where(InboxMessage.source_system == source)
+        return list(hs.session.scalars(stmt.limit(limit).offset(offset)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,7 +18,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from canonical.errors import TandemError
 from flows.registry import FLOWS, RunOptions
 from hub.deliveries import DeliveryLedger
-from hub.queries import trace
+from hub.queries import recent_messages, trace
+from hub.schema import Delivery, DeliveryStatus
 from tandem import render
 from tandem.runtime import ConfigurationError, Runtime
 
@@ -163,6 +165,21 @@ def messages_show(
             out.print(renderable)
 
 
+@messages_app.command("list")
+def messages_list(
+    status: Annotated[
+        str | None, typer.Option(help="received, processed, quarantined, ignored")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="source system, e.g. webshop")] = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> None:
+    """List inbox messages, newest first (e.g. --status quarantined, with the reason)."""
+    with _runtime() as rt:
+        rows = recent_messages(rt.hub, status=status, source=source, limit=limit, offset=offset)
+        out.print(render.messages_table(rows, title=f"messages ({len(rows)} shown)"))
+
+
 @dead_app.command("list")
 def deadletters_list(limit: int = 50, offset: int = 0) -> None:
     """List dead letters with the reason each failed."""
@@ -175,6 +192,7 @@ def deadletters_list(limit: int = 50, offset: int = 0) -> None:
 def deadletters_replay(
     ids: Annotated[list[int] | None, typer.Argument(help="delivery ids")] = None,
     replay_all: Annotated[bool, typer.Option("--all", help="every dead letter")] = False,
+    wait: Annotated[float, typer.Option(help="seconds to wait for another worker")] = 60.0,
 ) -> None:
     """Queue dead letters again and deliver them now (audited)."""
     if bool(ids) == replay_all:
@@ -185,10 +203,25 @@ def deadletters_replay(
         if not queued:
             err.print("[red]error:[/red] no such dead letter")
             raise typer.Exit(1)
-        summary = FLOWS["deliver"].run(rt, RunOptions(delivery_ids=queued))
-        out.print(render.summary_table(summary))
-        if summary.dead or summary.retrying:
+        FLOWS["deliver"].run(rt, RunOptions(delivery_ids=queued))
+        # A running `tandem serve` worker may have taken some of them: wait for the outcome,
+        # whoever delivers.
+        rows = _await_outcome(DeliveryLedger(rt.hub), queued, wait)
+        out.print(render.deliveries_table(rows, title=f"replayed ({len(rows)})"))
+        if any(row.status != DeliveryStatus.DELIVERED for row in rows):
             raise typer.Exit(3)
+
+
+def _await_outcome(ledger: DeliveryLedger, ids: list[int], wait: float) -> list[Delivery]:
+    deadline = time.monotonic() + wait
+    while True:
+        rows = ledger.get(ids)
+        unsettled = [
+            r for r in rows if r.status in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT)
+        ]
+        if not unsettled or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.2)
 
 
 @dead_app.command("discard")

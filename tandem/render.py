@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from flows.registry import FlowSpec
 from flows.summary import FlowSummary
 from hub.queries import MessageTrace
-from hub.schema import Delivery
+from hub.schema import Delivery, InboxMessage
 
 
 def safe_url(url: str) -> str:
@@ -66,19 +66,13 @@ def deliveries_table(rows: Iterable[Delivery], *, title: str) -> Table:
     return table
 
 
-def trace_view(found: MessageTrace) -> Iterator[RenderableType]:
-    messages = Table(
-        "message",
-        "received",
-        "source",
-        "kind",
-        "correlation",
-        "status",
-        "error",
-        title="messages",
-    )
-    for m in found.messages:
-        messages.add_row(
+_MESSAGE_COLUMNS = ("message", "received", "source", "kind", "correlation", "status", "error")
+
+
+def messages_table(rows: Iterable[InboxMessage], *, title: str) -> Table:
+    table = Table(*_MESSAGE_COLUMNS, title=title)
+    for m in rows:
+        table.add_row(
             m.id,
             _ts(m.received_at),
             m.source_system,
@@ -87,7 +81,11 @@ def trace_view(found: MessageTrace) -> Iterator[RenderableType]:
             m.status,
             m.error or "",
         )
-    yield messages
+    return table
+
+
+def trace_view(found: MessageTrace) -> Iterator[RenderableType]:
+    yield messages_table(found.messages, title="messages")
     yield deliveries_table(found.deliveries, title="deliveries")
     xrefs = Table("entity", "canonical id", "system", "external id", "version", title="xref")
     for x in found.xrefs:
