@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -11,33 +10,7 @@ import sqlalchemy as sa
 
 from hub.engine import upgrade
 from hub.store import Hub
-
-POSTGRES_URL = os.environ.get(
-    "TANDEM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REQUIRE_SERVICES = os.environ.get("TANDEM_REQUIRE_SERVICES") == "1"
-
-
-def _reachable(url: str) -> str | None:
-    try:
-        engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-        engine.dispose()
-    except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-    return None
-
-
-def need_service(name: str, url: str) -> None:
-    """Skip with the reason when a server is missing, but fail when CI requires services."""
-    problem = _reachable(url)
-    if problem is None:
-        return
-    message = f"{name} not reachable at {sa.engine.make_url(url).render_as_string()}: {problem}"
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{message} (TANDEM_REQUIRE_SERVICES=1: service-backed tests must run)")
-    pytest.skip(f"{message}; set TANDEM_TEST_POSTGRES_URL or start the server to run this test")
+from tests.services import POSTGRES_URL, need_service
 
 
 @pytest.fixture(scope="session")
