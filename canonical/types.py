@@ -9,7 +9,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
+from canonical.countries import ISO_3166_1_ALPHA2
+
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -21,8 +22,9 @@ def _utc(value: datetime) -> datetime:
 
 def _country(value: str) -> str:
     value = value.strip().upper()
-    if not _COUNTRY.match(value):
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+    if value not in ISO_3166_1_ALPHA2:
+        hint = " (the United Kingdom is GB)" if value == "UK" else ""
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code{hint}")
     return value
 
 

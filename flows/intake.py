@@ -1,17 +1,31 @@
-"""Inbound messages into the hub's durable inbox: the sink behind the webhook receiver."""
+"""Inbound messages into the hub's durable inbox: the sinks behind the webhook receiver.
+
+Both sinks answer only after the delivery is committed. ``HubInboxSink`` commits each request
+on its own; ``GroupCommitSink`` has one writer thread that commits whatever requests are
+waiting in one transaction (a group commit), so one fsync serves many senders.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Callable
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from canonical.envelope import dedupe_key
+from canonical.errors import TransientError
 from connectors.webhooks.models import IntakeResult, WebhookDelivery
-from hub.store import Hub, IncomingMessage
+from hub.inbox import receive_many
+from hub.store import Hub, IncomingMessage, ReceiveResult
+
+log = logging.getLogger(__name__)
 
 
 def _correlation_hint(body: bytes) -> str | None:
@@ -61,3 +75,169 @@ class HubInboxSink:
 
     async def __call__(self, delivery: WebhookDelivery) -> IntakeResult:
         return await run_in_threadpool(self.store, delivery)
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    message: IncomingMessage
+    future: asyncio.Future[IntakeResult]
+    loop: asyncio.AbstractEventLoop
+
+
+_STOP = object()
+
+
+class GroupCommitSink:
+    """Stores verified webhooks through one writer thread that commits them in batches.
+
+    Each request queues its message and awaits a future. The writer takes *whatever is
+    queued* (up to ``max_batch``), stores it with one ``receive_many`` transaction and only
+    then resolves the futures: a 2xx still means "committed". While a commit runs, new
+    requests gather for the next one, so the batch grows with the load and an idle receiver
+    answers at once. A failed batch fails every request in it with ``TransientError`` (the
+    receiver answers 503; the senders retry, and dedupe makes that safe); the batch's
+    transaction stores nothing of it.
+
+    The writer starts with the first delivery. ``close()`` stops it after the queue drains.
+    ``batch_writer`` (default ``receive_many`` on ``hub``) is where a batch goes.
+    """
+
+    def __init__(
+        self,
+        hub: Hub,
+        on_stored: Callable[[str], None] | None = None,
+        *,
+        max_batch: int = 500,
+        batch_writer: Callable[[Sequence[IncomingMessage]], list[ReceiveResult]] | None = None,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be positive")
+        self.hub = hub
+        self.on_stored = on_stored  # called after the commit, from the writer thread
+        self.max_batch = max_batch
+        self._write = batch_writer or (lambda batch: receive_many(hub, batch))
+        self._queue: queue.SimpleQueue[_Waiting | object] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    @property
+    def pending(self) -> int:
+        """Requests queued and not yet taken by the writer."""
+        return self._queue.qsize()
+
+    async def __call__(self, delivery: WebhookDelivery) -> IntakeResult:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[IntakeResult] = loop.create_future()
+        self._submit(_Waiting(to_incoming(delivery), future, loop))
+        return await future
+
+    def _submit(self, item: _Waiting) -> None:
+        with self._lock:
+            if self._closed:
+                raise TransientError("the inbox writer is stopped")
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="inbox-group-commit", daemon=True
+                )
+                self._thread.start()
+            self._queue.put(item)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop taking deliveries; store what is queued, then stop the writer."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+            self._queue.put(_STOP)
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch, stopping = self._take()
+            if batch:
+                self._commit(batch)
+
+    def _take(self) -> tuple[list[_Waiting], bool]:
+        """Block for one request, then take whatever else is already queued."""
+        batch: list[_Waiting] = []
+        item = self._queue.get()
+        while True:
+            if item is _STOP:
+                return batch, True
+            assert isinstance(item, _Waiting)
+            batch.append(item)
+            if len(batch) >= self.max_batch:
+                return batch, False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return batch, False
+
+    def _commit(self, batch: list[_Waiting]) -> None:
+        try:
+            results = self._write([waiting.message for waiting in batch])
+        except Exception as exc:
+            failure: Exception = exc
+        else:
+            self._stored(batch, results)
+            return
+        # Types only: a database error's message quotes its parameters (the bodies).
+        log.error("inbox batch of %d not stored: %s", len(batch), _error_types(failure))
+        _settle(batch, [_batch_failed(len(batch), failure) for _ in batch])
+
+    def _stored(self, batch: list[_Waiting], results: list[ReceiveResult]) -> None:
+        outcomes: list[IntakeResult | BaseException] = [
+            IntakeResult.DUPLICATE if result.duplicate else IntakeResult.STORED
+            for result in results
+        ]
+        _settle(batch, outcomes)
+        if self.on_stored is not None:
+            for result in results:
+                if not result.duplicate:
+                    self._notify(result.message_id)
+
+    def _notify(self, message_id: str) -> None:
+        assert self.on_stored is not None
+        try:
+            self.on_stored(message_id)
+        except Exception:  # stored is stored: a failing wake-up must not fail the senders
+            log.exception("on_stored callback failed for message %s", message_id)
+
+
+def _error_types(error: BaseException) -> str:
+    chain: list[str] = []
+    current: BaseException | None = error
+    while current is not None and len(chain) < 5:
+        chain.append(type(current).__name__)
+        current = current.__cause__ or current.__context__
+    return "<-".join(chain)
+
+
+def _batch_failed(size: int, cause: BaseException) -> TransientError:
+    error = TransientError(f"inbox batch of {size} not stored")
+    error.__cause__ = cause
+    return error
+
+
+def _settle(batch: list[_Waiting], outcomes: Sequence[IntakeResult | BaseException]) -> None:
+    """Resolve each request's future on its own event loop, one wake-up per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[IntakeResult], Any]]] = {}
+    for waiting, outcome in zip(batch, outcomes, strict=True):
+        by_loop.setdefault(waiting.loop, []).append((waiting.future, outcome))
+    for loop, pairs in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, pairs)
+        except RuntimeError:  # that loop is closed: nobody is waiting any more
+            continue
+
+
+def _resolve(pairs: list[tuple[asyncio.Future[IntakeResult], Any]]) -> None:
+    for future, outcome in pairs:
+        if future.done():  # the request was cancelled (the sender went away)
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,10 +31,19 @@ class RetryPolicy:
         return now + timedelta(seconds=max(0.0, delay))
 
 
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+
+
+def redact_urls(text: str) -> str:
+    """Drop ``user:password@`` from any URL in a message before it is logged or stored."""
+    return _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+
+
 def describe(error: BaseException) -> str:
-    """One line for the delivery log: the error and its cause, never a traceback."""
+    """One line for the delivery log: the error and its cause, never a traceback or a
+    credential embedded in a URL."""
     text = f"{type(error).__name__}: {error}"
     cause = error.__cause__
     if cause is not None and str(cause) not in text:
         text += f" (caused by {type(cause).__name__}: {cause})"
-    return text[:2000]
+    return redact_urls(" ".join(text.split()))[:2000]

@@ -61,3 +61,19 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Fail with a clear message when the hub is unreachable or its schema is behind."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise RuntimeError(
+            f"the hub schema is at {current or 'nothing'}, this Tandem needs {head}: "
+            "run `tandem db upgrade`"
+        )

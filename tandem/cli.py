@@ -11,13 +11,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
+import click
 import typer
+from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from canonical.errors import TandemError
 from flows.registry import FLOWS, RunOptions
 from hub.deliveries import DeliveryLedger
+from hub.engine import require_current_schema
 from hub.queries import recent_messages, trace
 from hub.schema import Delivery, DeliveryStatus
 from tandem import render
@@ -37,22 +40,52 @@ out = Console()
 err = Console(stderr=True)
 
 
+_verbose = False
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def _explain(exc: BaseException) -> str:
+    """One line a person can act on, for any failure a command can meet."""
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        return f"settings: {problems} (check the TANDEM_* variables and the settings file)"
+    if isinstance(exc, DBAPIError):
+        first = str(exc.orig or exc).strip().splitlines()[0]
+        hint = (
+            ""
+            if "no such table" not in first and "does not exist" not in first
+            else ("; run `tandem db upgrade` first")
+        )
+        return f"hub database: {first}{hint}"
+    if isinstance(exc, (ArgumentError, NoSuchModuleError)):
+        return f"TANDEM_DATABASE_URL is not a usable database URL: {_one_line(exc)}"
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or type(exc).__name__}: {exc.filename or _one_line(exc)}"
+    if isinstance(exc, (TandemError, ConfigurationError, ValueError, RuntimeError)):
+        return _one_line(exc)
+    return f"{type(exc).__name__}: {_one_line(exc)}"
+
+
 @contextmanager
 def _runtime() -> Iterator[Runtime]:
-    """A runtime, with every expected failure turned into one clear line and exit code 1."""
+    """A runtime, with every failure turned into one clear line and exit code 1
+    (the traceback only with --verbose)."""
     runtime: Runtime | None = None
     try:
         runtime = Runtime()
         yield runtime
-    except (TandemError, ConfigurationError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from exc
-    except (OperationalError, ProgrammingError) as exc:
-        err.print(
-            f"[red]error:[/red] hub database: {exc.orig or exc}; "
-            "is TANDEM_DATABASE_URL right, and did `tandem db upgrade` run?",
-            highlight=False,
-        )
+    except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        raise
+    except Exception as exc:
+        if _verbose:
+            err.print_exception()
+        err.print(f"[red]error:[/red] {_explain(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     finally:
         if runtime is not None:
@@ -62,7 +95,13 @@ def _runtime() -> Iterator[Runtime]:
 def _parse_since(value: str | None) -> datetime | None:
     if value is None:
         return None
-    parsed = datetime.fromisoformat(value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO 8601 time (e.g. 2026-03-01T08:00:00+01:00)",
+            param_hint="--since",
+        ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -74,7 +113,13 @@ def _actor() -> str:
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+def main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="log progress; tracebacks on errors")
+    ] = False,
+) -> None:
+    global _verbose  # noqa: PLW0603 - one process-wide CLI flag
+    _verbose = verbose
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -108,8 +153,9 @@ def run(
     if spec is None:
         err.print(f"[red]error:[/red] unknown flow {flow!r}; known: {', '.join(FLOWS)}")
         raise typer.Exit(2)
+    options = RunOptions(since=_parse_since(since), dry_run=dry_run)
     with _runtime() as rt:
-        summary = spec.run(rt, RunOptions(since=_parse_since(since), dry_run=dry_run))
+        summary = spec.run(rt, options)
         out.print(render.summary_table(summary))
         if summary.dead or summary.quarantined:
             raise typer.Exit(3)
@@ -129,12 +175,16 @@ def serve(
     from tandem.worker import FlowLoop
 
     with _runtime() as rt:
+        # fail now, not in the background: the hub must be reachable and migrated, the
+        # ERP configured and the address free
+        require_current_schema(rt.hub.engine)
         loop = FlowLoop(rt, "webshop-orders", rt.settings.worker_interval) if worker else None
         if loop is not None:
-            rt.erp()  # fail now, not in the background, when the ERP is not configured
+            rt.erp()
         asgi = rt.webhook_app(loop.wake if loop else None)
         bind_host = host or rt.settings.webhook_host
         bind_port = port if port is not None else rt.settings.webhook_port
+        _check_free(bind_host, bind_port)
         err.print(f"receiving webhooks at http://{bind_host}:{bind_port}/webhooks/webshop")
         if loop is not None:
             loop.start()
@@ -143,6 +193,17 @@ def serve(
         finally:
             if loop is not None:
                 loop.stop()
+
+
+def _check_free(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
 @messages_app.command("show")
@@ -154,7 +215,7 @@ def messages_show(
 ) -> None:
     """Show a message, or a whole business chain, with deliveries, xrefs and its event log."""
     if (message_id is None) == (correlation is None):
-        err.print("[red]error:[/red] give a message id or --correlation, not both")
+        err.print("[red]error:[/red] give either a message id or --correlation (exactly one)")
         raise typer.Exit(2)
     with _runtime() as rt:
         found = trace(rt.hub, message_id=message_id, correlation_id=correlation)
@@ -200,6 +261,9 @@ def deadletters_replay(
         raise typer.Exit(2)
     with _runtime() as rt:
         queued = DeliveryLedger(rt.hub).replay(None if replay_all else ids, actor=_actor())
+        if not queued and replay_all:
+            out.print("no dead letters to replay")
+            return
         if not queued:
             err.print("[red]error:[/red] no such dead letter")
             raise typer.Exit(1)

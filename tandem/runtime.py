@@ -78,12 +78,13 @@ class Runtime:
         return {source.name: source}
 
     def webhook_app(self, on_stored: Callable[[str], None] | None = None) -> Starlette:
+        """The receiver, storing through one group-commit writer (a 2xx means committed)."""
         from connectors.webhooks.app import create_webhook_app
-        from flows.intake import HubInboxSink
+        from flows.intake import GroupCommitSink
 
         return create_webhook_app(
             self.webhook_sources(),
-            HubInboxSink(self.hub, on_stored),
+            GroupCommitSink(self.hub, on_stored),
             max_body_bytes=self.settings.webhook_max_body_bytes,
         )
 

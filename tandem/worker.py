@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from flows.policy import describe
 from flows.registry import FLOWS, RunOptions, Services
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,12 @@ class FlowLoop:
                 summary = self.spec.run(self.services, RunOptions())
                 if summary.read or summary.delivered or summary.dead:
                     log.info("%s: %s", self.spec.name, summary.counts())
-            except Exception:  # keep serving; the failure is logged, the work stays queued
-                log.exception("flow %s failed; retrying in %.1fs", self.spec.name, self.interval)
+            except Exception as exc:  # keep serving; the failure is logged, the work stays queued
+                log.error(  # noqa: TRY400 - one line; the traceback at debug level
+                    "flow %s failed, retrying in %.1fs: %s",
+                    self.spec.name,
+                    self.interval,
+                    describe(exc),
+                )
+                log.debug("flow %s failure", self.spec.name, exc_info=True)
             self._wake.wait(self.interval)

@@ -261,3 +261,67 @@ def test_health(erp: ErpHandle, erp_connector: ErpSoapConnector) -> None:
     down = erp_connector.health()
     assert down.ok is False
     assert "503" in down.detail
+
+
+# -- order changes and cancellations --------------------------------------------------------
+
+
+def _order_lines(erp_connector: ErpSoapConnector, ext: str) -> list[dict[str, Any]]:
+    found = erp_connector.find_sales_order(ext)
+    assert found is not None
+    return list(found["SalesLines"]["Sales_Order_Line"])
+
+
+def test_changed_order_updates_lines_in_place(erp_connector: ErpSoapConnector) -> None:
+    no = erp_connector.write_customer(customer()).external_id
+    first = erp_connector.write_sales_order(sales_order(no, "WEB-7", qty=2))
+    changed = sales_order(no, "WEB-7", qty=5)
+    changed["SalesLines"]["Sales_Order_Line"].append(
+        {"Type": "Item", "No": "3000", "Quantity": 4, "Unit_Price": "1.25"}
+    )
+    second = erp_connector.write_sales_order(changed)
+    assert (second.external_id, second.created) == (first.external_id, False)
+    lines = _order_lines(erp_connector, "WEB-7")
+    assert [(line["No"], str(line["Quantity"])) for line in lines] == [
+        ("1000", "5"),
+        ("2000", "1"),
+        ("3000", "4"),
+    ]
+    assert str(lines[0]["Line_Amount"]) == "12.50"
+
+
+def test_removed_line_is_deleted_and_unchanged_order_sends_nothing(
+    erp: ErpHandle, erp_connector: ErpSoapConnector
+) -> None:
+    no = erp_connector.write_customer(customer()).external_id
+    erp_connector.write_sales_order(sales_order(no, "WEB-8"))
+    shorter = sales_order(no, "WEB-8")
+    shorter["SalesLines"]["Sales_Order_Line"].pop()
+    erp_connector.write_sales_order(shorter)
+    assert [line["No"] for line in _order_lines(erp_connector, "WEB-8")] == ["1000"]
+    updates_before = control(erp)["calls"].get("Sales_Order.Update", 0)
+    erp_connector.write_sales_order(shorter)
+    assert control(erp)["calls"].get("Sales_Order.Update", 0) == updates_before
+
+
+def test_released_order_is_not_changed_from_outside(erp_connector: ErpSoapConnector) -> None:
+    no = erp_connector.write_customer(customer()).external_id
+    ack = erp_connector.write_sales_order(sales_order(no, "WEB-9"))
+    current = erp_connector.find_sales_order("WEB-9")
+    assert current is not None
+    erp_connector.sales_orders.update(
+        {"No": ack.external_id, "Key": current["Key"], "Status": "Released"}
+    )
+    with pytest.raises(PermanentError, match=r"is Released in the ERP"):
+        erp_connector.write_sales_order(sales_order(no, "WEB-9", qty=9))
+    with pytest.raises(PermanentError, match="cannot be cancelled"):
+        erp_connector.cancel_sales_order("WEB-9")
+
+
+def test_cancellation_deletes_an_open_order_once(erp_connector: ErpSoapConnector) -> None:
+    no = erp_connector.write_customer(customer()).external_id
+    ack = erp_connector.write_sales_order(sales_order(no, "WEB-10"))
+    cancelled = erp_connector.cancel_sales_order("WEB-10")
+    assert cancelled is not None and cancelled.external_id == ack.external_id
+    assert erp_connector.find_sales_order("WEB-10") is None
+    assert erp_connector.cancel_sales_order("WEB-10") is None  # replay: nothing left to do

@@ -112,3 +112,7 @@ class NavPageClient:
 
     def delete(self, key: str) -> bool:
         return bool(self._invoke("Delete", Key=key))
+
+    def delete_line(self, key: str, lines_element: str = "SalesLines") -> bool:
+        """Delete one subpage line (``Delete_SalesLines``) by its Key."""
+        return bool(self._invoke(f"Delete_{lines_element}", **{f"{lines_element}_Key": key}))

@@ -24,7 +24,9 @@ from connectors.erp_soap.client import NavPageClient, Record, exact
 from connectors.erp_soap.settings import ErpSoapSettings
 from connectors.transports.soap import RetryPolicy, SoapClientFactory, StaleKeyError, with_retries
 
-_NOT_WRITABLE = frozenset({"Key", "Last_Date_Modified", "Last_Modified_Date_Time"})
+_NOT_WRITABLE = frozenset(
+    {"Key", "Last_Date_Modified", "Last_Modified_Date_Time", "Line_No", "Line_Amount", "SalesLines"}
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,46 @@ def changed_fields(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> lis
         for name, value in wanted.items()
         if name not in _NOT_WRITABLE and value is not None and not _same(current.get(name), value)
     ]
+
+
+def _lines(order: Mapping[str, Any]) -> list[Record]:
+    container = order.get("SalesLines") or {}
+    lines = container.get("Sales_Order_Line") if isinstance(container, Mapping) else None
+    return list(lines or [])
+
+
+def _without_lines(order: Mapping[str, Any]) -> Record:
+    return {k: v for k, v in order.items() if k != "SalesLines"}
+
+
+@dataclass(frozen=True)
+class LinePlan:
+    """How to turn an order's current lines into the wanted ones, matched by position."""
+
+    change: list[Record]  # {Key, changed fields...}
+    add: list[Record]
+    remove: list[str]  # line Keys
+
+    def is_empty(self) -> bool:
+        return not (self.change or self.add or self.remove)
+
+    def describe(self) -> list[str]:
+        return (
+            [f"line {c['Key']}" for c in self.change]
+            + [f"new line {a.get('No')}" for a in self.add]
+            + [f"removed line {k}" for k in self.remove]
+        )
+
+
+def _line_plan(current: list[Record], wanted: list[Record]) -> LinePlan:
+    change: list[Record] = []
+    for have, want in zip(current, wanted, strict=False):
+        fields = changed_fields(have, want)
+        if fields:
+            change.append({"Key": have["Key"], **{f: want[f] for f in fields}})
+    add = [dict(w) for w in wanted[len(current) :]]
+    remove = [str(h["Key"]) for h in current[len(wanted) :]]
+    return LinePlan(change, add, remove)
 
 
 class ErpSoapConnector:
@@ -142,10 +184,78 @@ class ErpSoapConnector:
 
     def _write_sales_order(self, wanted: Record) -> Ack:
         existing = self.find_sales_order(str(wanted["External_Document_No"]))
-        if existing is not None:
-            return Ack(existing["No"], existing.get("Key"), created=False)
-        created = self.sales_orders.create({k: v for k, v in wanted.items() if k != "Key"})
-        return Ack(created["No"], created.get("Key"), created=True)
+        if existing is None:
+            created = self.sales_orders.create({k: v for k, v in wanted.items() if k != "Key"})
+            return Ack(created["No"], created.get("Key"), created=True)
+        return self._update_sales_order(existing, wanted)
+
+    def _update_sales_order(self, current: Record, wanted: Record) -> Ack:
+        """Bring an existing order in line: header fields, changed lines, added and removed
+        lines. Only an ``Open`` order may change; a released one is the ERP's to change."""
+        for attempt in (1, 2):
+            header = changed_fields(current, _without_lines(wanted))
+            plan = _line_plan(_lines(current), _lines(wanted))
+            if not header and plan.is_empty():
+                return Ack(current["No"], current.get("Key"), created=False)
+            status = current.get("Status") or "Open"
+            if status != "Open":
+                raise PermanentError(
+                    f"Sales_Order {current['No']} is {status} in the ERP: the change of "
+                    f"{', '.join(header + plan.describe())} must be made there"
+                )
+            try:
+                return self._apply_order_changes(current, wanted, header, plan)
+            except StaleKeyError:
+                if attempt == 2:
+                    raise
+                fresh = self.sales_orders.read(current["No"])
+                if fresh is None:
+                    raise PermanentError(
+                        f"Sales_Order {current['No']} was deleted while being updated"
+                    ) from None
+                current = fresh
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _apply_order_changes(
+        self, current: Record, wanted: Record, header: list[str], plan: LinePlan
+    ) -> Ack:
+        if plan.remove:  # deleting lines changes the order's Key: delete, then re-read
+            for key in plan.remove:
+                self.sales_orders.delete_line(key)
+            fresh = self.sales_orders.read(current["No"])
+            if fresh is None:
+                raise PermanentError(f"Sales_Order {current['No']} disappeared during update")
+            current = fresh
+            plan = _line_plan(_lines(current), _lines(wanted))
+        update: Record = {name: wanted[name] for name in header}
+        update.update(No=current["No"], Key=current["Key"])
+        if plan.change or plan.add:
+            update["SalesLines"] = {"Sales_Order_Line": [*plan.change, *plan.add]}
+        if len(update) == 2:  # only No and Key: nothing left to send
+            return Ack(current["No"], current.get("Key"), created=False)
+        updated = self.sales_orders.update(update)
+        return Ack(updated["No"], updated.get("Key"), created=False)
+
+    def cancel_sales_order(self, external_document_no: str) -> Ack | None:
+        """Delete an ``Open`` order (a web shop cancellation); None if the ERP never had it."""
+        return with_retries(
+            lambda: self._cancel_sales_order(external_document_no),
+            self.settings.retry,
+            what="cancel_sales_order",
+        )
+
+    def _cancel_sales_order(self, external_document_no: str) -> Ack | None:
+        current = self.find_sales_order(external_document_no)
+        if current is None:
+            return None
+        status = current.get("Status") or "Open"
+        if status != "Open":
+            raise PermanentError(
+                f"Sales_Order {current['No']} is {status} in the ERP and cannot be cancelled "
+                "from the web shop; cancel it in the ERP"
+            )
+        self.sales_orders.delete(current["Key"])
+        return Ack(current["No"], None, created=False)
 
     def find_sales_order(self, external_document_no: str) -> Record | None:
         found = self.sales_orders.read_multiple(

@@ -1,33 +1,59 @@
 """SOAP transport: zeep clients built lazily and safely, library errors mapped to our taxonomy.
 
-- ``SoapSettings``: where the WSDL is, optional endpoint override, HTTP Basic credentials,
-  timeouts (an operation timeout is always set) and the retry policy.
+- ``SoapSettings``: where the WSDL is (file or URL), optional endpoint and binding, HTTP Basic
+  credentials, timeouts (an operation timeout is always set), the retry policy and the
+  envelope history (size, extra fields to redact).
 - ``SoapClientFactory``: builds one zeep ``Client`` per WSDL on first use (never at import) with
-  DTDs, entities and external references forbidden, and caches it.
+  DTDs, entities and external references forbidden, and caches it; ``history(settings)`` gives
+  the client's redacted ``EnvelopeHistory``; ``ping(settings)`` probes the peer.
 - ``call``: one attempt; maps connection errors, timeouts and HTTP 429/5xx to ``TransientError``
   (keeping Retry-After) and Faults through a fault table (``FaultRule``) that callers extend.
-- ``with_retries``: tenacity policy retrying only ``TransientError``, exponential backoff with
-  jitter, honouring ``retry_after``.
+- ``with_retries`` / ``RetryPolicy`` (from ``connectors.transports.retry``): retries only
+  ``TransientError``, exponential backoff with jitter, honouring ``retry_after``. A Fault is
+  never retried unless a connector's fault table maps it to ``TransientError``.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple, TypeVar
 
 import requests  # type: ignore[import-untyped]
-import tenacity
 import zeep
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from zeep import exceptions as zx
 from zeep.transports import Transport
 
 from canonical.errors import PermanentError, TandemError, TransientError
+from connectors.transports.retry import (
+    Health,
+    RetryPolicy,
+    backoff_seconds,
+    check_health,
+    retry_after_seconds,
+    with_retries,
+)
+from connectors.transports.soap_history import EnvelopeHistory
+
+__all__ = [
+    "DEFAULT_FAULT_RULES",
+    "TRANSIENT_STATUS",
+    "EnvelopeHistory",
+    "FaultRule",
+    "RetryPolicy",
+    "SoapClientFactory",
+    "SoapSettings",
+    "StaleKeyError",
+    "backoff_seconds",
+    "call",
+    "classify_fault",
+    "make_client",
+    "retry_after_seconds",
+    "translate",
+    "with_retries",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,18 +86,6 @@ DEFAULT_FAULT_RULES: tuple[FaultRule, ...] = (
 )
 
 
-class RetryPolicy(BaseModel):
-    """Attempts in total (1 = no retry); waits grow from ``initial_wait`` up to ``max_wait``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    attempts: int = Field(default=3, ge=1)
-    initial_wait: float = Field(default=0.1, ge=0)
-    max_wait: float = Field(default=2.0, ge=0)
-    jitter: float = Field(default=0.1, ge=0)
-    max_retry_after: float = Field(default=30.0, ge=0)
-
-
 class SoapSettings(BaseModel):
     """How to reach one SOAP service. Secrets stay ``SecretStr`` and are never logged."""
 
@@ -86,25 +100,11 @@ class SoapSettings(BaseModel):
     operation_timeout: float = Field(default=30.0, gt=0)
     retry: RetryPolicy = RetryPolicy()
     strict: bool = True  # False tolerates fields a newer server adds beyond a stored WSDL
+    history_size: int = Field(default=20, ge=0)  # exchanges kept for tracing; 0 = none
+    redact_fields: tuple[str, ...] = ()  # element names blanked in the history (E_Mail...)
 
 
 # -- errors ------------------------------------------------------------------------------------
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date); None when absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def classify_fault(
@@ -171,74 +171,33 @@ def call(
         raise mapped from exc
 
 
-# -- retries -----------------------------------------------------------------------------------
-
-
-def backoff_seconds(policy: RetryPolicy, attempt: int, retry_after: float | None = None) -> float:
-    """Wait after failed ``attempt`` (1-based): exponential, capped, jittered; never shorter
-    than the peer's Retry-After (itself capped at ``max_retry_after``)."""
-    delay = min(policy.max_wait, policy.initial_wait * 2.0 ** (attempt - 1))
-    delay += random.uniform(0, policy.jitter)  # noqa: S311 - jitter, not cryptography
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, policy.max_retry_after))
-    return delay
-
-
-def _wait(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]:
-    def wait(state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        hint = getattr(exc, "retry_after", None)
-        retry_after = float(hint) if isinstance(hint, int | float) else None
-        return backoff_seconds(policy, state.attempt_number, retry_after)
-
-    return wait
-
-
-def _log_retry(what: str) -> Callable[[tenacity.RetryCallState], None]:
-    def before_sleep(state: tenacity.RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        wait = state.next_action.sleep if state.next_action is not None else 0.0
-        log.warning(
-            "%s failed (attempt %d), retrying in %.2fs: %s", what, state.attempt_number, wait, exc
-        )
-
-    return before_sleep
-
-
-def with_retries(fn: Callable[[], T], policy: RetryPolicy, *, what: str = "SOAP call") -> T:
-    """Runs ``fn`` until it succeeds, raises a non-transient error, or attempts run out."""
-    retryer = tenacity.Retrying(
-        retry=tenacity.retry_if_exception_type(TransientError),
-        stop=tenacity.stop_after_attempt(policy.attempts),
-        wait=_wait(policy),
-        before_sleep=_log_retry(what),
-        reraise=True,
-    )
-    return retryer(fn)
-
-
 # -- clients -----------------------------------------------------------------------------------
 
 
-def _transport(settings: SoapSettings) -> Any:
-    """A zeep transport on a requests session; 429/502/503/504 raise TransientError at once."""
+class _Transport(Transport):  # type: ignore[misc]
+    """zeep's transport; 429/502/503/504 raise TransientError (with Retry-After) at once."""
 
-    class _Transport(Transport):  # type: ignore[misc]
-        def post(self, address: str, message: Any, headers: dict[str, str]) -> Any:
-            response = super().post(address, message, headers)  # type: ignore[no-untyped-call]
-            if response.status_code in _REFUSED_STATUS:
-                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-                raise TransientError(
-                    f"POST {address}: HTTP {response.status_code}", retry_after=retry_after
-                )
-            return response
+    def post(self, address: str, message: Any, headers: dict[str, str]) -> Any:
+        response = super().post(address, message, headers)  # type: ignore[no-untyped-call]
+        if response.status_code in _REFUSED_STATUS:
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            raise TransientError(
+                f"POST {address}: HTTP {response.status_code}", retry_after=retry_after
+            )
+        return response
 
+
+def _session(settings: SoapSettings) -> Any:
     session = requests.Session()
     if settings.username is not None:
         secret = settings.password.get_secret_value() if settings.password else ""
         session.auth = requests.auth.HTTPBasicAuth(settings.username, secret)
+    return session
+
+
+def _transport(settings: SoapSettings) -> Any:
     timeouts = (settings.connect_timeout, settings.operation_timeout)
-    return _Transport(session=session, timeout=timeouts, operation_timeout=timeouts)  # type: ignore[no-untyped-call]
+    return _Transport(session=_session(settings), timeout=timeouts, operation_timeout=timeouts)  # type: ignore[no-untyped-call]
 
 
 def make_client(settings: SoapSettings) -> Any:
@@ -250,8 +209,39 @@ def make_client(settings: SoapSettings) -> Any:
         forbid_entities=True,
         forbid_external=True,
     )
-    transport = _transport(settings)
-    return zeep.Client(settings.wsdl, transport=transport, settings=zeep_settings)  # type: ignore[no-untyped-call]
+    plugins = []
+    if settings.history_size > 0:
+        plugins.append(EnvelopeHistory(settings.history_size, settings.redact_fields))
+    return zeep.Client(  # type: ignore[no-untyped-call]
+        settings.wsdl, transport=_transport(settings), settings=zeep_settings, plugins=plugins
+    )
+
+
+def envelope_history(client: Any) -> EnvelopeHistory | None:
+    """The redacted envelope history of a client built by ``make_client``, if it keeps one."""
+    for plugin in getattr(client, "plugins", None) or ():
+        if isinstance(plugin, EnvelopeHistory):
+            return plugin
+    return None
+
+
+def _binding_qname(client: Any, binding: str) -> str:
+    """The WSDL binding named ``binding``, as ``{namespace}Name`` or just ``Name``."""
+    for qname in client.wsdl.bindings:
+        if binding in (qname, qname.rpartition("}")[2]):
+            return str(qname)
+    known = ", ".join(str(b) for b in client.wsdl.bindings)
+    raise PermanentError(f"WSDL has no binding {binding!r} (bindings: {known})")
+
+
+def _bound_service(client: Any, binding: str) -> Any:
+    """The service proxy of the WSDL port that uses ``binding`` (e.g. the SOAP 1.2 one)."""
+    qname = _binding_qname(client, binding)
+    for service in client.wsdl.services.values():
+        for port in service.ports.values():
+            if port.binding.name.text == qname:
+                return client.bind(service.name, port.name)
+    raise PermanentError(f"WSDL has no port with binding {binding!r}: set an endpoint")
 
 
 class SoapClientFactory:
@@ -272,6 +262,8 @@ class SoapClientFactory:
             settings.connect_timeout,
             settings.operation_timeout,
             settings.strict,
+            settings.history_size,
+            settings.redact_fields,
         )
 
     def client(self, settings: SoapSettings) -> Any:
@@ -284,13 +276,47 @@ class SoapClientFactory:
             return found
 
     def service(self, settings: SoapSettings) -> Any:
-        """The service proxy, bound to ``settings.endpoint`` when one is given."""
+        """The service proxy: bound to ``settings.endpoint`` when one is given (with
+        ``settings.binding`` or the WSDL's first binding), else to the WSDL port that uses
+        ``settings.binding``, else the WSDL's first port."""
         client = self.client(settings)
         if settings.endpoint is None:
-            return client.service
-        binding = settings.binding or next(iter(client.wsdl.bindings))
-        return client.create_service(binding, settings.endpoint)
+            if settings.binding is None:
+                return client.service
+            return _bound_service(client, settings.binding)
+        if settings.binding is None:
+            return client.create_service(next(iter(client.wsdl.bindings)), settings.endpoint)
+        return client.create_service(_binding_qname(client, settings.binding), settings.endpoint)
+
+    def history(self, settings: SoapSettings) -> EnvelopeHistory | None:
+        """The redacted envelope history of the cached client for ``settings``."""
+        return envelope_history(self.client(settings))
+
+    def ping(self, settings: SoapSettings) -> Health:
+        """One GET of the service address (or the WSDL URL), reported, never raised: down or
+        5xx is a transient failure, 401/403 a permanent one, any other answer is alive."""
+        address = settings.endpoint or settings.wsdl
+        return check_health(lambda: _probe(settings, address), what=f"SOAP peer {address}")
 
     def clear(self) -> None:
         with self._lock:
             self._clients.clear()
+
+
+def _probe(settings: SoapSettings, address: str) -> None:
+    if not address.startswith(("http://", "https://")):
+        raise PermanentError(f"{address}: no endpoint to probe (set SoapSettings.endpoint)")
+    what = f"GET {address}"
+    session = _session(settings)
+    try:
+        response = call(
+            session.get,
+            address,
+            timeout=(settings.connect_timeout, settings.operation_timeout),
+            what=what,
+        )
+    finally:
+        session.close()
+    if response.status_code in (401, 403) or response.status_code in TRANSIENT_STATUS:
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        raise _from_status(response.status_code, what, retry_after)

@@ -130,6 +130,7 @@ SALES_ORDER_LINE = SubPage(
         Field("Unit_of_Measure_Code"),
         Field("Unit_Price", XS_DECIMAL),
         Field("Line_Discount_Percent", XS_DECIMAL),
+        Field("Line_Discount_Amount", XS_DECIMAL),
         Field("Line_Amount", XS_DECIMAL),
     ),
 )

@@ -64,12 +64,14 @@ def sell_to_customer_exists(record: Record, lookup: Lookup) -> None:
 
 
 def order_line_amounts(record: Record, lookup: Lookup) -> None:
-    """Line_Amount = Quantity x Unit_Price less the line discount; the sandbox has no VAT."""
+    """Line_Amount = Quantity x Unit_Price less the line discount (percent, then amount);
+    the sandbox has no VAT."""
     total = Decimal(0)
     lines = record.get("SalesLines")
     for line in lines if isinstance(lines, list) else []:
         amount = _dec(line.get("Quantity")) * _dec(line.get("Unit_Price"))
         amount *= 1 - _dec(line.get("Line_Discount_Percent")) / 100
+        amount -= _dec(line.get("Line_Discount_Amount"))
         line["Line_Amount"] = _money(amount)
         total += amount
     record["Amount_Including_VAT"] = _money(total)

@@ -49,6 +49,7 @@ SITE_TIMEZONE = ZoneInfo("Europe/Berlin")
 WC_VERSION = "9.8.5"
 _EPOCH_GMT = datetime(2025, 3, 3, 6, 0, 0, tzinfo=UTC)
 _GUEST_SHARE = 0.4
+REGISTERED_CUSTOMER_IDS = range(2, 401)  # the user ids orders of registered customers use
 
 
 def _wc_date(moment: datetime) -> str:
@@ -123,12 +124,18 @@ def _customer(rng: random.Random, seed: int) -> tuple[int, Region, Json, TaxRate
         region = _pick_region(rng)
         billing, rate = _person(rng, region)
         return 0, region, billing, rate
-    customer_id = rng.randint(2, 400)
-    # A registered customer is the same person in every order of this seed.
+    customer_id = rng.randint(REGISTERED_CUSTOMER_IDS.start, REGISTERED_CUSTOMER_IDS.stop - 1)
+    region, billing, rate = registered_customer(seed, customer_id)
+    return customer_id, region, billing, rate
+
+
+def registered_customer(seed: int, customer_id: int) -> tuple[Region, Json, TaxRate]:
+    """A registered customer's region, billing address and tax rate: the same in every order
+    of this seed (``customer_id`` in ``REGISTERED_CUSTOMER_IDS``)."""
     person_rng = random.Random(f"wc-customer:{seed}:{customer_id}")
     region = _pick_region(person_rng)
     billing, rate = _person(person_rng, region)
-    return customer_id, region, billing, rate
+    return region, billing, rate
 
 
 def _links(site_url: str, order_id: int, customer_id: int) -> Json:

@@ -1,0 +1,290 @@
+"""Compile a checked mapping (a ``Spec`` tree) into one Python function, once.
+
+The generated function reads each distinct path prefix once per scope (the record, or one
+element inside ``each:``), runs the transforms as plain calls, and appends ``(path, message)``
+for every problem instead of stopping, so a record's errors are all reported together.
+An element's error path (``line_items[2].``) is only built when an error happens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mappings.engine.paths import Path, blank_to_none, get, step
+from mappings.engine.spec import NO_DEFAULT, Cond, Spec
+
+RunFn = Callable[[Any, dict[str, Any], list[tuple[str, str]]], tuple[dict[str, Any], Any]]
+_FAIL = (ValueError, TypeError, ArithmeticError, LookupError)
+_LITERALS = (str, int, float, bool, type(None))
+
+
+def _concat(sep: str, parts: tuple[Any, ...]) -> str | None:
+    return sep.join(str(p) for p in parts if p is not None and p != "") or None
+
+
+def _matches(pattern: re.Pattern[str], value: Any) -> bool:
+    return value is not None and pattern.search(str(value)) is not None
+
+
+@dataclass
+class Scope:
+    node: str  # the variable holding this scope's node
+    prefix: str  # an expression for the error path prefix of this scope ('""' at the root)
+    index: str | None = None  # the loop variable inside each:
+    hoist: bool = True
+    hoists: dict[tuple[str | int, ...], str] = field(default_factory=dict)
+    hoist_lines: list[str] = field(default_factory=list)  # placed before ``lines``
+    lines: list[str] = field(default_factory=list)
+
+
+class CodeGen:
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {
+            "_step": step,
+            "_get": get,
+            "_nb": blank_to_none,
+            "_concat": _concat,
+            "_matches": _matches,
+            "_FAIL": _FAIL,
+        }
+        self._n = 0
+        self.root = Scope("rec", '""')
+
+    def var(self, stem: str) -> str:
+        self._n += 1
+        return f"_{stem}{self._n}"
+
+    def const(self, value: Any) -> str:
+        if isinstance(value, _LITERALS) and not isinstance(value, float):
+            return repr(value)
+        name = self.var("c")
+        self.namespace[name] = value
+        return name
+
+    # -- reading paths ------------------------------------------------------------------
+
+    def _hoist(self, scope: Scope, steps: tuple[str | int, ...]) -> str:
+        if not steps:
+            return scope.node
+        if steps in scope.hoists:
+            return scope.hoists[steps]
+        parent = self._hoist(scope, steps[:-1])
+        name = self.var("h")
+        key = steps[-1]
+        if isinstance(key, str):
+            line = f"{name} = {parent}.get({key!r}) if {parent}.__class__ is dict else _step({parent}, {key!r})"
+        else:
+            line = f"{name} = _step({parent}, {key})"
+        scope.hoist_lines.append(line)
+        scope.hoists[steps] = name
+        return name
+
+    def read(self, scope: Scope, path: Path) -> str:
+        if path.var is None:
+            if scope.hoist:
+                return self._hoist(scope, path.steps)
+            return f"_get({scope.node}, {path.steps!r})" if path.steps else scope.node
+        if path.var == "record":
+            return self._hoist(self.root, path.steps)
+        if path.var in ("position", "index"):
+            assert scope.index is not None
+            return f"({scope.index} + 1)" if path.var == "position" else scope.index
+        base = f"_v_{path.var}"
+        return f"_get({base}, {path.steps!r})" if path.steps else base
+
+    def error_path(self, scope: Scope, spec: Spec) -> str:
+        text, relative = spec.error_path()
+        if relative and scope.prefix != '""':
+            return f"{scope.prefix} + {text!r}"
+        return repr(text)
+
+    # -- conditions ---------------------------------------------------------------------
+
+    def cond(self, cond: Cond, scope: Scope) -> str:
+        if cond.op in ("all", "any"):
+            joined = f" {'and' if cond.op == 'all' else 'or'} ".join(
+                f"({self.cond(c, scope)})" for c in cond.subs
+            )
+            return joined or ("True" if cond.op == "all" else "False")
+        if cond.op == "not":
+            return f"not ({self.cond(cond.subs[0], scope)})"
+        assert cond.path is not None
+        value = f"_nb({self.read(scope, cond.path)})"
+        if cond.op == "present":
+            return f"{value} is not None"
+        if cond.op == "absent":
+            return f"{value} is None"
+        if cond.op == "matches":
+            return f"_matches({self.const(re.compile(str(cond.arg)))}, {value})"
+        op = {"equals": "==", "in": "in", "not_in": "not in"}[cond.op]
+        return f"{value} {op} {self.const(cond.arg)}"
+
+    # -- fields -------------------------------------------------------------------------
+
+    def emit(self, spec: Spec, scope: Scope, target: str, ind: str, *, skip_when: bool = False) -> None:
+        out = scope.lines
+        inner = ind
+        if spec.when is not None and not skip_when:
+            out.append(f"{ind}if {self.cond(spec.when, scope)}:")
+            inner = ind + "    "
+        count = None
+        if spec.required is not None and (spec.steps or spec.kind not in ("from", "value")):
+            count = self.var("n")
+            out.append(f"{inner}{count} = len(errs)")
+        self.source(spec, scope, target, inner)
+        if spec.steps:
+            out.append(f"{inner}try:")
+            for s in spec.steps:
+                fn = self.var("t")
+                self.namespace[fn] = s.fn
+                out.append(f"{inner}    if {target} is not None: {target} = {fn}({target})")
+            out.append(f"{inner}except _FAIL as _e:")
+            out.append(f"{inner}    errs.append(({self.error_path(scope, spec)}, str(_e)))")
+            out.append(f"{inner}    {target} = None")
+        if spec.default is not NO_DEFAULT:
+            out.append(f"{inner}if {target} is None: {target} = {self.const(spec.default)}")
+        if spec.required is not None:
+            test = f"{target} is None" + (f" and len(errs) == {count}" if count else "")
+            where = self.error_path(scope, spec)
+            out.append(f"{inner}if {test}: errs.append(({where}, {spec.required!r}))")
+        if inner != ind:
+            out.append(f"{ind}else:")
+            out.append(f"{inner}{target} = None")
+
+    def source(self, spec: Spec, scope: Scope, t: str, ind: str) -> None:
+        out = scope.lines
+        kind = spec.kind
+        if kind == "value":
+            out.append(f"{ind}{t} = {self.const(spec.const)}")
+        elif kind == "from":
+            assert spec.path is not None
+            out.append(f"{ind}{t} = {self.read(scope, spec.path)}")
+            out.append(f"{ind}if {t}.__class__ is str: {t} = {t}.strip() or None")
+        elif kind in ("tuple", "concat", "list"):
+            parts = [self.var("p") for _ in spec.parts]
+            for part, name in zip(spec.parts, parts, strict=True):
+                self.emit(part, scope, name, ind)
+            joined = ", ".join(parts) + ("," if len(parts) == 1 else "")
+            if kind == "tuple":
+                empty = " and ".join(f"{p} is None" for p in parts)
+                out.append(f"{ind}{t} = None if {empty} else ({joined})")
+            elif kind == "concat":
+                out.append(f"{ind}{t} = _concat({spec.sep!r}, ({joined}))")
+            else:
+                out.append(f"{ind}{t} = [_x for _x in ({joined}) if _x is not None] or None")
+        elif kind == "first":
+            inner = ind
+            for i, part in enumerate(spec.parts):
+                if i:
+                    out.append(f"{inner}if {t} is None:")
+                    inner += "    "
+                self.emit(part, scope, t, inner)
+        elif kind == "cases":
+            self._cases(spec, scope, t, ind)
+        elif kind == "fields":
+            self._object(spec, scope, t, ind)
+        elif kind == "each":
+            self._each(spec, scope, t, ind)
+        elif kind == "find":
+            self._find(spec, scope, t, ind)
+
+    def _cases(self, spec: Spec, scope: Scope, t: str, ind: str) -> None:
+        out = scope.lines
+        opened = False
+        for part in spec.parts:
+            if part.when is None:
+                out.append(f"{ind}else:" if opened else f"{ind}if True:")
+                self.emit(part, scope, t, ind + "    ")
+                return
+            out.append(f"{ind}{'elif' if opened else 'if'} {self.cond(part.when, scope)}:")
+            self.emit(part, scope, t, ind + "    ", skip_when=True)
+            opened = True
+        out.append(f"{ind}else:")
+        out.append(f"{ind}    {t} = None")
+
+    def _object(self, spec: Spec, scope: Scope, t: str, ind: str) -> None:
+        out = scope.lines
+        obj = self.var("o")
+        names = list(spec.fields)
+        if spec.anchor:
+            names.remove(spec.anchor)
+            names.insert(0, spec.anchor)
+        out.append(f"{ind}{obj} = {{}}")
+        inner = ind
+        for i, name in enumerate(names):
+            value = self.var("f")
+            self.emit(spec.fields[name], scope, value, inner)
+            out.append(f"{inner}if {value} is not None: {obj}[{name!r}] = {value}")
+            if i == 0 and spec.anchor:
+                out.append(f"{inner}if {value} is not None:")
+                inner += "    "
+        out.append(f"{ind}{t} = {obj} or None")
+        if spec.anchor:
+            out.append(f"{ind}if {spec.anchor!r} not in {obj}: {t} = None")
+
+    def _each(self, spec: Spec, scope: Scope, t: str, ind: str) -> None:
+        assert spec.path is not None and spec.item is not None
+        out = scope.lines
+        src, i, node, value = self.var("s"), self.var("i"), self.var("e"), self.var("v")
+        where = self.error_path(scope, spec)
+        out.append(f"{ind}{src} = {self.read(scope, spec.path)}")
+        out.append(f"{ind}if {src}.__class__ is dict: {src} = [{src}]")
+        out.append(f"{ind}if {src} is None:")
+        out.append(f"{ind}    {t} = None")
+        out.append(f"{ind}elif not isinstance({src}, (list, tuple)):")
+        out.append(f"{ind}    errs.append(({where}, 'expected a list, got ' + type({src}).__name__))")
+        out.append(f"{ind}    {t} = None")
+        out.append(f"{ind}else:")
+        out.append(f"{ind}    {t} = []")
+        out.append(f"{ind}    for {i}, {node} in enumerate({src}):")
+        prefix = f"{where} + '[' + str({i}) + '].'"
+        inner = Scope(node, f"({prefix})", index=i)
+        self.emit(spec.item, inner, value, "")
+        body = ind + "        "
+        out.extend(body + line for line in inner.hoist_lines + inner.lines)
+        out.append(f"{body}if {value} is not None: {t}.append({value})")
+        out.append(f"{ind}    {t} = {t} or None")
+
+    def _find(self, spec: Spec, scope: Scope, t: str, ind: str) -> None:
+        assert spec.path is not None
+        out = scope.lines
+        element = self.var("x")
+        test = "True" if spec.test is None else self.cond(spec.test, Scope(element, '""', hoist=False))
+        out.append(f"{ind}{t} = None")
+        out.append(f"{ind}for {element} in ({self.read(scope, spec.path)} or ()):")
+        out.append(f"{ind}    if {test}:")
+        out.append(f"{ind}        {t} = {element}")
+        out.append(f"{ind}        break")
+
+
+def generate(
+    fields: dict[str, Spec],
+    lets: dict[str, Spec],
+    params: dict[str, Any],
+    key: Spec | None,
+) -> tuple[RunFn, str]:
+    """The mapping as one function ``run(record, params, errors) -> (values, key)``."""
+    gen = CodeGen()
+    root = gen.root
+    for name, default in params.items():
+        root.lines.append(f"_v_{name} = params.get({name!r}, {gen.const(default)})")
+    for name, spec in lets.items():
+        gen.emit(spec, root, f"_v_{name}", "")
+    if key is not None:
+        gen.emit(key, root, "_key", "")
+    else:
+        root.lines.append("_key = None")
+    root.lines.append("_out = {}")
+    for name, spec in fields.items():
+        value = gen.var("f")
+        gen.emit(spec, root, value, "")
+        root.lines.append(f"if {value} is not None: _out[{name!r}] = {value}")
+    root.lines.append("return _out, _key")
+    lines = root.hoist_lines + root.lines
+    source = "def run(rec, params, errs):\n" + "".join(f"    {line}\n" for line in lines)
+    code = compile(source, "<mapping>", "exec")
+    exec(code, gen.namespace)  # noqa: S102 - source generated from a checked mapping
+    return gen.namespace["run"], source

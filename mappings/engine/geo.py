@@ -1,0 +1,77 @@
+"""ISO 3166 transforms: countries to alpha-2 codes, subdivisions without the country prefix."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+import pycountry
+
+from mappings.engine.registry import Transform, ValueMapSource, need, options, transform
+
+_SUBDIVISION_CODE = re.compile(r"^[A-Z0-9]{1,3}$")
+
+
+@cache
+def _alpha2(name: str) -> str | None:
+    if len(name) == 2 and name.isalpha():
+        found = pycountry.countries.get(alpha_2=name)
+    else:
+        try:
+            found = pycountry.countries.lookup(name)
+        except LookupError:
+            found = None
+    return None if found is None else str(found.alpha_2)
+
+
+@transform(
+    "country",
+    "ISO 3166-1 alpha-2 from alpha-2, alpha-3, numeric or English name; "
+    "{country: {allow: [XK]}} also accepts user-assigned codes",
+    argument=None,
+)
+def country(argument: Any, _maps: ValueMapSource) -> Transform:
+    opts = options(argument, "country", {"allow"})
+    allow = opts.get("allow", [])
+    need(isinstance(allow, list) and all(isinstance(a, str) for a in allow), "country: allow is a list")
+    allowed = frozenset(a.upper() for a in allow)
+
+    def run(value: Any) -> str:
+        name = str(value).strip().upper()
+        if name in allowed:
+            return name
+        code = _alpha2(name)
+        if code is None:
+            raise ValueError(f"{value!r} is not an ISO 3166-1 country")
+        return code
+
+    return run
+
+
+@transform(
+    "subdivision",
+    "ISO 3166-2 subdivision without its country prefix (DE-BE -> BE); "
+    "from: [code, country]; {subdivision: {strict: true}} refuses codes ISO does not know",
+    argument=None,
+)
+def subdivision(argument: Any, _maps: ValueMapSource) -> Transform:
+    strict = bool(options(argument, "subdivision", {"strict"}).get("strict", False))
+
+    def run(value: Any) -> str | None:
+        code, country_code = value if isinstance(value, tuple) else (value, None)
+        if code is None:
+            return None
+        code = str(code).strip()
+        cc = str(country_code).strip().upper() if country_code else None
+        if cc and code.upper().startswith(f"{cc}-"):
+            code = code[len(cc) + 1 :]
+        if _SUBDIVISION_CODE.match(code.upper()):
+            code = code.upper()
+            if strict and cc and pycountry.subdivisions.get(code=f"{cc}-{code}") is None:
+                raise ValueError(f"{code!r} is not an ISO 3166-2 subdivision of {cc}")
+        elif strict:
+            raise ValueError(f"{code!r} is not an ISO 3166-2 subdivision code")
+        return code or None
+
+    return run
