@@ -30,6 +30,7 @@ give each its own area. Nothing of the product is imported here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -113,10 +114,8 @@ class SshdHandle:
         processes were killed. The listener keeps accepting new connections."""
         pids = self.session_pids()
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         return len(pids)
 
     def is_running(self) -> bool:
@@ -135,15 +134,11 @@ class SshdHandle:
             return
         sessions = _descendants(process.pid)
         if process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         for pid in sessions:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         try:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -201,7 +196,16 @@ def start_sshd(
     known_hosts.write_text(f"[{HOST}]:{port} {host_line}\n")
     config = workdir / "sshd_config"
     config.write_text(
-        _config_text(workdir, host_key, authorized, user, port, password, log_level, extra_config)
+        _config_text(
+            workdir=workdir,
+            host_key=host_key,
+            authorized=authorized,
+            user=user,
+            port=port,
+            password=password,
+            log_level=log_level,
+            extra=extra_config,
+        )
     )
     handle = SshdHandle(
         workdir=workdir,
@@ -248,6 +252,7 @@ def free_port() -> int:
 
 
 def _config_text(
+    *,
     workdir: Path,
     host_key: Path,
     authorized: Path,

@@ -223,3 +223,33 @@ def test_cursor_moves_with_its_transaction(hub: Hub) -> None:
         hs.set_cursor("webshop.orders", "2026-03-01T00:00:00Z")
     with hub.begin() as hs:
         assert hs.get_cursor("webshop.orders") == "2026-03-01T00:00:00Z"
+
+
+def test_column_types_keep_money_and_offsets_exact(hub: Hub) -> None:
+    """The column types themselves, on each database: Decimal text and UTC instants."""
+    from hub.types import ExactDecimal, UtcDateTime
+
+    meta = sa.MetaData()
+    table = sa.Table(
+        "t_exactness",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("amount", ExactDecimal()),
+        sa.Column("at", UtcDateTime()),
+    )
+    meta.create_all(hub.engine)
+    try:
+        at = datetime(2026, 3, 1, 14, 30, 15, 123456, tzinfo=PLUS_TWO)
+        with hub.engine.begin() as conn:
+            conn.execute(table.insert(), [{"id": 1, "amount": Decimal("0.10"), "at": at}])
+        with hub.engine.connect() as conn:
+            amount, stored_at = conn.execute(sa.select(table.c.amount, table.c.at)).one()
+        assert (amount, str(amount)) == (Decimal("0.10"), "0.10")
+        assert stored_at == at and stored_at.utcoffset() == timedelta(0)
+        with (
+            pytest.raises(sa.exc.StatementError, match="money must be a Decimal"),
+            hub.engine.begin() as conn,
+        ):
+            conn.execute(table.insert(), [{"id": 2, "amount": 0.1, "at": at}])
+    finally:
+        meta.drop_all(hub.engine)

@@ -34,9 +34,9 @@ import paramiko
 from paramiko.sftp import CMD_EXTENDED
 
 from canonical.errors import PermanentError, TandemError, TransientError
+from connectors.transports.retry import Health, RetryPolicy, check_health, with_retries
 from connectors.transports.sftp_connect import AuthError, open_session
 from connectors.transports.sftp_hostkeys import HostKeyError, known_hosts_name
-from connectors.transports.retry import Health, RetryPolicy, check_health, with_retries
 from connectors.transports.sftp_settings import SftpSettings
 from connectors.transports.sftp_stream import RemoteReader
 
@@ -307,7 +307,9 @@ class SftpClient:
             try:
                 return self.run(
                     f"put {target}",
-                    lambda s: self._put_once(s, stream, start, temp, target, overwrite),
+                    lambda s: self._put_once(
+                        s, stream, start=start, temp=temp, target=target, overwrite=overwrite
+                    ),
                     retry=policy,
                 )
             except TandemError:
@@ -321,6 +323,7 @@ class SftpClient:
         self,
         sftp: paramiko.SFTPClient,
         stream: BinaryIO,
+        *,
         start: int,
         temp: str,
         target: str,

@@ -125,11 +125,16 @@ class SftpInbox:
             log.warning("sftp claim of %s skipped: %s", source, exc)
             return None
         except TransientError as exc:
-            return self._after_lost_claim(source, target, exc)
+            self._after_lost_claim(source, target, exc)
+            return None
+        if self._previous is not None:  # a new file of this name must settle afresh
+            self._previous.pop(name, None)
         found = self.client.stat(target)
         marker = self._claim_marker(name) if self.settings.stability == "marker" else None
         log.info("sftp claimed %s -> %s", source, target)
-        return ClaimedFile(name=name, path=target, size=found.size, mtime=found.mtime, marker=marker)
+        return ClaimedFile(
+            name=name, path=target, size=found.size, mtime=found.mtime, marker=marker
+        )
 
     def _after_lost_claim(self, source: str, target: str, exc: TransientError) -> None:
         if self.client.exists(source):
@@ -141,7 +146,6 @@ class SftpInbox:
                 source,
                 target,
             )
-        return None
 
     def _claim_marker(self, name: str) -> str | None:
         marker = name + self.settings.marker_suffix

@@ -1,7 +1,13 @@
-"""Reading mapping data files: YAML with duplicate keys refused (PyYAML keeps the last one)."""
+"""Reading mapping data files: YAML with two surprises removed.
+
+- a key given twice in one mapping is an error (PyYAML silently keeps the last one);
+- only ``true``/``false`` are booleans (YAML 1.2), so NAV's field ``No``, the country code
+  ``NO`` and values such as ``yes``/``off`` stay text (YAML 1.1 makes them booleans).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +19,16 @@ class DataFileError(ValueError):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping."""
+    """SafeLoader that refuses a key given twice and knows only true/false as booleans."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:

@@ -10,7 +10,8 @@ Under ``/legacy/Api`` (SuiteCRM 8) and ``/Api`` (SuiteCRM 7):
     PATCH  /V8/module            {"data": {"type": "Accounts", "id": ..., "attributes": {...}}}
     DELETE /V8/module/{Module}/{id}
     GET    /V8/module/{Module}/{id}/relationships/{link}
-    POST   /V8/module/{Module}/{id}/relationships[/{link}]   {"data": {"type": "Contacts", "id": ...}}
+    POST   /V8/module/{Module}/{id}/relationships[/{link}]
+               {"data": {"type": "Contacts", "id": ...}}
     DELETE /V8/module/{Module}/{id}/relationships/{link}/{relatedId}
 
 Responses are ``application/vnd.api+json``; records carry the bean name as ``type``
@@ -86,13 +87,17 @@ class CrmApi:
                 self.issuer.check(request.headers.get("authorization", ""))
                 return await handler(request)
             except OAuthError as error:
-                return Response(json.dumps(error.body()), error.status, media_type="application/json")
+                return Response(
+                    json.dumps(error.body()), error.status, media_type="application/json"
+                )
             except CrmError as error:
                 return _error(error.status, error.detail)
 
         return endpoint
 
-    def _resource(self, name: str, record_id: str, attributes: Attributes, fields: list[str] | None) -> dict[str, Any]:
+    def _resource(
+        self, name: str, record_id: str, attributes: Attributes, fields: list[str] | None
+    ) -> dict[str, Any]:
         spec = module(name)
         shown = {k: v for k, v in attributes.items() if fields is None or k in fields}
         path = f"/V8/module/{name}/{record_id}"
@@ -100,7 +105,12 @@ class CrmApi:
             target: {"links": {"related": f"{path}/relationships/{link}"}}
             for link, target in sorted(spec.links.items(), key=lambda item: item[1])
         }
-        return {"type": spec.bean, "id": record_id, "attributes": shown, "relationships": relationships}
+        return {
+            "type": spec.bean,
+            "id": record_id,
+            "attributes": shown,
+            "relationships": relationships,
+        }
 
     # -- token ---------------------------------------------------------------------------
 
@@ -139,16 +149,23 @@ class CrmApi:
                 raise CrmError(400, f"Filter field {match[1]} must be an array")
             else:
                 filters.setdefault(match[1], {})[match[2]] = value
-        size, number = request.query_params.get("page[size]"), request.query_params.get("page[number]")
+        size, number = (
+            request.query_params.get("page[size]"),
+            request.query_params.get("page[number]"),
+        )
         try:
             page = (int(number or 1), int(size)) if size else None
         except ValueError:
             raise CrmError(400, "page[size] and page[number] must be integers") from None
         if page is not None and (page[0] < 1 or page[1] < 1):
             raise CrmError(400, "page[size] and page[number] must be positive")
-        rows, total_pages = self.store.list(name, filters, operator, request.query_params.get("sort", ""), page)
+        rows, total_pages = self.store.find(
+            name, filters, operator, request.query_params.get("sort", ""), page
+        )
         fields = self._fields(request, spec.name)
-        document: dict[str, Any] = {"data": [self._resource(name, rid, attrs, fields) for rid, attrs in rows]}
+        document: dict[str, Any] = {
+            "data": [self._resource(name, rid, attrs, fields) for rid, attrs in rows]
+        }
         if page is not None and rows:
             document["meta"] = {"total-pages": total_pages, "records-on-this-page": len(rows)}
             document["links"] = self._page_links(request, page[0], total_pages)
@@ -161,7 +178,9 @@ class CrmApi:
     def _page_links(self, request: Request, number: int, total_pages: int) -> dict[str, str]:
         def link(page_number: int) -> str:
             query = [(k, v) for k, v in request.query_params.multi_items() if k != "page[number]"]
-            return f"{request.url.path}?{unquote(urlencode([*query, ('page[number]', page_number)]))}"
+            return (
+                f"{request.url.path}?{unquote(urlencode([*query, ('page[number]', page_number)]))}"
+            )
 
         links: dict[str, str] = {}
         if number > 1:
@@ -176,14 +195,16 @@ class CrmApi:
             self.store.delete(name, record_id)
             return _json_api({"meta": {"message": f"Record with id {record_id} is deleted"}})
         attributes = self.store.get(name, record_id)
-        return _json_api({"data": self._resource(name, record_id, attributes, self._fields(request, name))})
+        return _json_api(
+            {"data": self._resource(name, record_id, attributes, self._fields(request, name))}
+        )
 
     async def write(self, request: Request) -> Response:
         data = await _document(request)
         name = data["type"]
         attributes = data.get("attributes") or {}
         if not isinstance(attributes, dict):
-            raise CrmError(400, "The option \"attributes\" must be an object")
+            raise CrmError(400, 'The option "attributes" must be an object')
         if request.method == "POST":
             record_id = self.store.create(name, attributes, data.get("id"))
             status = 201
@@ -204,13 +225,18 @@ class CrmApi:
         if request.method == "GET":
             related = self.store.related(name, record_id, link)
             if not related:
-                message = f"There is no relationship set in {module(name).bean} module with {link} link field"
+                bean = module(name).bean
+                message = f"There is no relationship set in {bean} module with {link} link field"
                 return _json_api({"meta": {"message": message}})
-            data = [
-                {"type": MODULES[rel].bean, "id": rid, "links": {"self": f"/V8/module/{MODULES[rel].bean}/{rid}"}}
+            items = [
+                {
+                    "type": MODULES[rel].bean,
+                    "id": rid,
+                    "links": {"self": f"/V8/module/{MODULES[rel].bean}/{rid}"},
+                }
                 for rel, rid in related
             ]
-            return _json_api({"data": data})
+            return _json_api({"data": items})
         if request.method == "DELETE":
             other = self.store.unrelate(name, record_id, link, params["related_id"])
             message = (
@@ -222,11 +248,16 @@ class CrmApi:
         other, other_id = data["type"], str(data.get("id") or "")
         module(other)
         if link and MODULES[name].links.get(link) != other:
-            raise CrmError(400, f"Link field {link} in {module(name).bean} module does not lead to {other}")
+            raise CrmError(
+                400, f"Link field {link} in {module(name).bean} module does not lead to {other}"
+            )
         if link_between(name, other) is None:
             raise CrmError(400, f"Module {other} is not related to {module(name).bean}")
         self.store.relate(name, record_id, other, other_id)
-        message = f"{MODULES[other].bean} with id {other_id} has been added to {module(name).bean} with id {record_id}"
+        message = (
+            f"{MODULES[other].bean} with id {other_id} has been added to "
+            f"{module(name).bean} with id {record_id}"
+        )
         return _json_api({"meta": {"message": message}}, 201)
 
     # -- outside the API -----------------------------------------------------------------
@@ -266,5 +297,7 @@ class CrmApi:
             Route(f"{v8}/{{module}}/{{id}}", self._v8(self.record), methods=["GET", "DELETE"]),
             Route(rel, self._v8(self.relationships), methods=["POST"]),
             Route(f"{rel}/{{link}}", self._v8(self.relationships), methods=["GET", "POST"]),
-            Route(f"{rel}/{{link}}/{{related_id}}", self._v8(self.relationships), methods=["DELETE"]),
+            Route(
+                f"{rel}/{{link}}/{{related_id}}", self._v8(self.relationships), methods=["DELETE"]
+            ),
         ]

@@ -68,15 +68,7 @@ class TokenIssuer:
         self.issued = 0
 
     def issue(self, params: Mapping[str, str], authorization: str = "") -> Json:
-        grant = params.get("grant_type", "")
-        if not grant:
-            raise OAuthError(
-                400,
-                "unsupported_grant_type",
-                "The authorization grant type is not supported by the authorization server.",
-                "Check that all required parameters have been provided",
-            )
-        if grant != "client_credentials":
+        if params.get("grant_type", "") != "client_credentials":
             raise OAuthError(
                 400,
                 "unsupported_grant_type",

@@ -46,8 +46,8 @@ MODULES: dict[str, Module] = {
         Module(
             "Accounts",
             "Account",
-            _COMMON
-            + (
+            (
+                *_COMMON,
                 "account_type",
                 "industry",
                 "annual_revenue",
@@ -62,17 +62,17 @@ MODULES: dict[str, Module] = {
                 "website",
                 "email1",
                 "parent_id",
-            )
-            + _address("billing")
-            + _address("shipping"),
+                *_address("billing"),
+                *_address("shipping"),
+            ),
             {"contacts": "Contacts", "cases": "Cases", "opportunities": "Opportunities"}
             | _ACTIVITY_LINKS,
         ),
         Module(
             "Contacts",
             "Contact",
-            _COMMON
-            + (
+            (
+                *_COMMON,
                 "salutation",
                 "first_name",
                 "last_name",
@@ -89,17 +89,17 @@ MODULES: dict[str, Module] = {
                 "birthdate",
                 "account_id",
                 "account_name",
-            )
-            + _address("primary")
-            + _address("alt"),
+                *_address("primary"),
+                *_address("alt"),
+            ),
             {"accounts": "Accounts", "cases": "Cases", "opportunities": "Opportunities"}
             | _ACTIVITY_LINKS,
         ),
         Module(
             "Cases",
             "Case",
-            _COMMON
-            + (
+            (
+                *_COMMON,
                 "case_number",
                 "type",
                 "status",
@@ -115,8 +115,8 @@ MODULES: dict[str, Module] = {
         Module(
             "Opportunities",
             "Opportunity",
-            _COMMON
-            + (
+            (
+                *_COMMON,
                 "opportunity_type",
                 "lead_source",
                 "amount",
@@ -134,8 +134,8 @@ MODULES: dict[str, Module] = {
         Module(
             "Notes",
             "Note",
-            _COMMON
-            + (
+            (
+                *_COMMON,
                 "file_mime_type",
                 "filename",
                 "parent_type",
@@ -149,8 +149,8 @@ MODULES: dict[str, Module] = {
         Module(
             "Calls",
             "Call",
-            _COMMON
-            + (
+            (
+                *_COMMON,
                 "duration_hours",
                 "duration_minutes",
                 "date_start",

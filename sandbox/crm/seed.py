@@ -15,7 +15,18 @@ from sandbox.webshop.orders import REGISTERED_CUSTOMER_IDS, registered_customer
 ACCOUNT_COUNT = 120
 SHOP_CONTACTS = 150  # the first registered web shop customers
 _EPOCH = datetime(2024, 1, 8, 8, 0, 0, tzinfo=UTC)
-_PREFIXES = ("Nord", "Süd", "Alpen", "Rhein", "Hanse", "Atlas", "Blue", "Union", "Central", "Pacific")
+_PREFIXES = (
+    "Nord",
+    "Süd",
+    "Alpen",
+    "Rhein",
+    "Hanse",
+    "Atlas",
+    "Blue",
+    "Union",
+    "Central",
+    "Pacific",
+)
 _TRADES = ("Kaffeehandel", "Gastro", "Office", "Hotel", "Roasters", "Café", "Bakery", "Catering")
 _FORMS = ("GmbH", "AG", "KG", "Ltd", "LLC", "S.r.l.", "B.V.", "SARL")
 _INDUSTRIES = ("Hospitality", "Retail", "Food & Beverage", "Wholesale", "Services")
@@ -64,9 +75,9 @@ def _account(store: CrmStore, rng: random.Random, n: int) -> str:
     account_id = store.create(
         "Accounts",
         {
-            "name": f"{name} ({n:03d})" if any(
-                a["name"] == name for a in store.records["Accounts"].values()
-            ) else name,
+            "name": f"{name} ({n:03d})"
+            if any(a["name"] == name for a in store.records["Accounts"].values())
+            else name,
             "account_type": rng.choice(("Customer", "Customer", "Prospect", "Reseller", "Partner")),
             "industry": rng.choice(_INDUSTRIES),
             "employees": str(rng.choice((5, 12, 40, 120, 800))),
@@ -122,7 +133,7 @@ def _deals(store: CrmStore, rng: random.Random, account_id: str, contact_id: str
         opp_id = store.create(
             "Opportunities",
             {
-                "name": f"{rng.choice(('Espresso bar fit-out', 'Beans contract', 'Grinder fleet'))}",
+                "name": rng.choice(("Espresso bar fit-out", "Beans contract", "Grinder fleet")),
                 "amount": amount,
                 "amount_usdollar": amount,
                 "currency_id": "-99",

@@ -95,7 +95,7 @@ class CrmStore:
             shown["account_name"] = account["name"] if account else ""
         return shown
 
-    def list(
+    def find(
         self,
         name: str,
         filters: Mapping[str, Mapping[str, str]],
@@ -196,7 +196,10 @@ class CrmStore:
     def _link(self, name: str, record_id: str, other: str, other_id: str) -> None:
         self.links.add((name, record_id, other, other_id))
         self.links.add((other, other_id, name, record_id))
-        for mod, rid, rel, rel_id in ((name, record_id, other, other_id), (other, other_id, name, record_id)):
+        for mod, rid, rel, rel_id in (
+            (name, record_id, other, other_id),
+            (other, other_id, name, record_id),
+        ):
             record = self.records[mod][rid]
             if rel == "Accounts" and "account_id" in record and not record["account_id"]:
                 record["account_id"] = rel_id
@@ -226,9 +229,14 @@ class CrmStore:
 
     def unrelate(self, name: str, record_id: str, link: str, other_id: str) -> str:
         with self._lock:
-            other = next((rel for rel, rel_id in self.related(name, record_id, link) if rel_id == other_id), None)
+            other = next(
+                (rel for rel, rel_id in self.related(name, record_id, link) if rel_id == other_id),
+                None,
+            )
             if other is None:
-                raise CrmError(400, f"Module with {other_id} id is not related to {module(name).bean}")
+                raise CrmError(
+                    400, f"Module with {other_id} id is not related to {module(name).bean}"
+                )
             self.links.discard((name, record_id, other, other_id))
             self.links.discard((other, other_id, name, record_id))
             for mod, rid, rel_id in ((name, record_id, other_id), (other, other_id, record_id)):

@@ -133,7 +133,7 @@ def _wait_ready(handle: TrytonHandle, timeout: float) -> None:
                 f"trytond exited with {handle.process.returncode} on port {handle.port}:\n"
                 + _log_tail(handle.log_path)
             )
-        if _answers(handle.url + "/"):
+        if _answers(handle.url + "/rpc/"):
             return
         time.sleep(0.1)
     handle.stop()
