@@ -11,6 +11,7 @@ Stable API (other sandbox peers build on it)::
     handle.host_fingerprint                    # "SHA256:..." as ``ssh-keygen -l`` prints it
     handle.known_hosts                         # file with "[127.0.0.1]:PORT ssh-ed25519 AAAA..."
     handle.password                            # the password when password login is enabled
+                                               # (a system password: one per user)
     handle.area("3pl/inbound")                 # a directory under the home, owned by the user
     handle.drop(path, data)                    # write a file as an outside party would, atomically
     handle.kill_connections()                  # SIGKILL every live session; the listener stays
@@ -226,14 +227,16 @@ def start_sshd(
 
 
 def ensure_user(user: str, password: str | None = None) -> Path:
-    """Creates the system user when missing and unlocks it (or sets ``password``); its home."""
+    """Creates the system user when missing and unlocks it (or sets ``password``: one per
+    user, so the last instance started with a password sets it); returns its home."""
     try:
         entry = pwd.getpwnam(user)
     except KeyError:
         _run(["useradd", "--create-home", "--shell", "/bin/sh", user])
         entry = pwd.getpwnam(user)
     if password is None:
-        _run(["usermod", "-p", "*", user])
+        if _is_locked(user):  # keep a password another instance set
+            _run(["usermod", "-p", "*", user])
     else:
         hashed = _run(["openssl", "passwd", "-6", "-stdin"], stdin=password).strip()
         _run(["usermod", "-p", hashed, user])
@@ -242,6 +245,17 @@ def ensure_user(user: str, password: str | None = None) -> Path:
         home.mkdir(mode=0o755, parents=True)
         os.chown(home, entry.pw_uid, entry.pw_gid)
     return home
+
+
+def _is_locked(user: str) -> bool:
+    """A locked or passwordless shadow entry (``!``, ``!!``, ``!hash``, empty): sshd refuses
+    every login to it without PAM, even by key."""
+    for line in Path("/etc/shadow").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name == user:
+            field = rest.split(":", 1)[0]
+            return field == "" or field.startswith("!")
+    return True
 
 
 def free_port() -> int:
@@ -371,11 +385,7 @@ def _wait_gone(pids: list[int], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     for pid in pids:
         while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-            try:
-                os.waitpid(pid, os.WNOHANG)  # reap it if it happens to be ours
-            except ChildProcessError:
-                pass
-            if _is_zombie(pid):
+            if _is_zombie(pid):  # dead; reaping it is its new parent's business
                 break
             time.sleep(0.01)
 

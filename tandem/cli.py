@@ -24,6 +24,7 @@ from hub.engine import require_current_schema
 from hub.queries import recent_messages, trace
 from hub.schema import Delivery, DeliveryStatus
 from tandem import render
+from tandem.cli_mapping import mapping_app
 from tandem.runtime import ConfigurationError, Runtime
 
 app = typer.Typer(help="Tandem integration bus", no_args_is_help=True, add_completion=False)
@@ -35,6 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(flows_app, name="flows")
 app.add_typer(messages_app, name="messages")
 app.add_typer(dead_app, name="deadletters")
+app.add_typer(mapping_app, name="mapping")
 
 out = Console()
 err = Console(stderr=True)
@@ -124,6 +126,29 @@ def main(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def sandbox(
+    ctx: typer.Context,
+    command: Annotated[str, typer.Argument(help="up, down or status")],
+) -> None:
+    """Start, stop or show the sandbox landscape (outside systems on loopback, for demo/tests)."""
+    import subprocess
+
+    if command not in ("up", "down", "status"):
+        err.print(f"[red]error:[/red] unknown sandbox command {command!r}: use up, down or status")
+        raise typer.Exit(2)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "sandbox.landscape", command, *ctx.args], check=False
+        )
+    except OSError as exc:  # pragma: no cover - the interpreter itself is gone
+        err.print(f"[red]error:[/red] cannot run the sandbox: {exc}")
+        raise typer.Exit(1) from exc
+    raise typer.Exit(result.returncode)
 
 
 @db_app.command("upgrade")

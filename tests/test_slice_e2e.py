@@ -192,7 +192,9 @@ def test_erp_down_retries_then_dead_letter_then_replay_delivers_once(
     assert replay.exit_code == 0, replay.output
     assert len(erp_orders(erp, str(order["number"]))) == 1
     again = CliRunner().invoke(cli, ["deadletters", "replay", "--all"], env=cli_env)
-    assert again.exit_code == 1 and "no such dead letter" in again.output
+    assert again.exit_code == 0 and "no dead letters to replay" in again.output
+    missing = CliRunner().invoke(cli, ["deadletters", "replay", "999"], env=cli_env)
+    assert missing.exit_code == 1 and "no such dead letter" in missing.output
     assert len(erp_orders(erp, str(order["number"]))) == 1
 
     shown = CliRunner().invoke(

@@ -6,18 +6,18 @@
   timeouts. The host key is checked against known_hosts or a pinned fingerprint before any
   credential is sent; an unknown or wrong key is a ``HostKeyError``, failed authentication an
   ``AuthError`` (both permanent, neither message contains a secret). Every operation is
-  retried (tenacity) only on transient network failures (socket errors, EOF, a dropped
-  transport), reconnecting first.
+  retried (``connectors.transports.retry``) only on transient network failures (socket
+  errors, end of stream, a dropped transport), reconnecting first.
 - Uploads write ``name.part`` (``settings.temp_name``) and rename it into place, so a reader
   never sees a half file under the final name; a failed upload removes its temp file.
-- Reads stream (``open_read``) in bounded windows and resume after a reconnect.
+- Reads stream (``open_read``) with pipelined requests, memory bounded by the SSH channel
+  window, and resume at the same offset after a reconnect.
 
 One client per thread: a client holds one connection and is not shared between threads.
 """
 
 from __future__ import annotations
 
-import errno
 import io
 import logging
 import os
@@ -33,10 +33,18 @@ from typing import BinaryIO, TypeVar
 import paramiko
 from paramiko.sftp import CMD_EXTENDED
 
-from canonical.errors import PermanentError, TandemError, TransientError
+from canonical.errors import TandemError, TransientError
 from connectors.transports.retry import Health, RetryPolicy, check_health, with_retries
-from connectors.transports.sftp_connect import AuthError, open_session
-from connectors.transports.sftp_hostkeys import HostKeyError, known_hosts_name
+from connectors.transports.sftp_connect import open_session
+from connectors.transports.sftp_errors import (
+    TRANSIENT_ERRNOS,
+    AuthError,
+    HostKeyError,
+    RemoteExists,
+    RemoteNotFound,
+    translate,
+)
+from connectors.transports.sftp_hostkeys import known_hosts_name
 from connectors.transports.sftp_settings import SftpSettings
 from connectors.transports.sftp_stream import RemoteReader
 
@@ -56,28 +64,6 @@ T = TypeVar("T")
 DEFAULT_REQUEST = 32768  # the size every SFTP server must accept
 MAX_REQUEST = 256 * 1024
 ONCE = RetryPolicy(attempts=1)
-_TRANSIENT_ERRNOS = frozenset(
-    {
-        errno.ECONNRESET,
-        errno.ECONNREFUSED,
-        errno.ECONNABORTED,
-        errno.EPIPE,
-        errno.ETIMEDOUT,
-        errno.EHOSTUNREACH,
-        errno.EHOSTDOWN,
-        errno.ENETUNREACH,
-        errno.ENETDOWN,
-        errno.ENETRESET,
-    }
-)
-
-
-class RemoteNotFound(PermanentError):
-    """A remote path does not exist."""
-
-
-class RemoteExists(PermanentError):
-    """A rename target exists and overwriting was not asked for."""
 
 
 @dataclass(frozen=True)
@@ -114,32 +100,6 @@ def join(*parts: str) -> str:
     return path or "."
 
 
-def translate(exc: BaseException, what: str, *, alive: bool) -> TandemError | None:
-    """Our error for a library exception; ``alive`` is whether the transport still stands."""
-    if isinstance(exc, TandemError):
-        return exc
-    if isinstance(exc, paramiko.BadHostKeyException):
-        return HostKeyError(f"{what}: host key mismatch: {exc}")
-    if isinstance(exc, paramiko.AuthenticationException):
-        return AuthError(f"{what}: authentication failed")
-    if isinstance(exc, EOFError | TimeoutError | ConnectionError | paramiko.ChannelException):
-        return TransientError(f"{what}: connection lost: {type(exc).__name__}: {exc}")
-    if isinstance(exc, paramiko.SSHException):
-        text = str(exc)
-        if "Incompatible" in text or "no acceptable" in text:
-            return PermanentError(f"{what}: SSH negotiation failed: {text}")
-        return TransientError(f"{what}: SSH connection failed: {text}")
-    if isinstance(exc, FileNotFoundError):
-        return RemoteNotFound(f"{what}: no such file: {exc.strerror or exc}")
-    if isinstance(exc, PermissionError):
-        return PermanentError(f"{what}: permission denied: {exc.strerror or exc}")
-    if isinstance(exc, OSError):
-        if exc.errno in _TRANSIENT_ERRNOS or not alive:
-            return TransientError(f"{what}: connection lost: {exc}")
-        return PermanentError(f"{what}: server refused: {exc}")
-    return None
-
-
 class SftpClient:
     """A connection to one SFTP server; connects on first use, reconnects after a drop."""
 
@@ -167,7 +127,7 @@ class SftpClient:
 
     @property
     def connected(self) -> bool:
-        return self._sftp is not None and self._alive()
+        return self._alive()
 
     def connect(self) -> None:
         """Opens the session now (retried on transient failures); a no-op when connected."""
@@ -184,7 +144,11 @@ class SftpClient:
                     log.debug("sftp %s: closing: %s", self.settings.endpoint, exc)
 
     def _alive(self) -> bool:
-        return self._transport is not None and self._transport.is_active()
+        """The transport is up and the sftp channel neither closed nor at end of stream."""
+        if self._transport is None or self._sftp is None or not self._transport.is_active():
+            return False
+        channel = self._sftp.get_channel()
+        return channel is not None and not (channel.closed or channel.eof_received)
 
     def _session(self) -> paramiko.SFTPClient:
         if self._sftp is not None and self._alive():
@@ -411,7 +375,7 @@ def _rename(sftp: paramiko.SFTPClient, src: str, dst: str, *, overwrite: bool) -
                     sftp.remove(dst)  # the server lacks posix-rename: replace in two steps
         sftp.rename(src, dst)
     except OSError as exc:
-        if isinstance(exc, ConnectionError | TimeoutError) or exc.errno in _TRANSIENT_ERRNOS:
+        if isinstance(exc, ConnectionError | TimeoutError) or exc.errno in TRANSIENT_ERRNOS:
             raise
         if not _exists(sftp, src):
             raise RemoteNotFound(f"sftp rename {src} -> {dst}: {src} does not exist") from exc

@@ -12,6 +12,7 @@ import socket
 import paramiko
 
 from canonical.errors import PermanentError, TransientError
+from connectors.transports.sftp_errors import AuthError
 from connectors.transports.sftp_hostkeys import preferred_key_types, verify_host_key
 from connectors.transports.sftp_settings import SftpSettings
 
@@ -21,10 +22,6 @@ _KEY_CLASSES: tuple[type[paramiko.PKey], ...] = (
     paramiko.RSAKey,
 )
 _RSA_TYPES = ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")
-
-
-class AuthError(PermanentError):
-    """The server refused the credentials (the message never contains them)."""
 
 
 def new_socket(host: str, port: int, timeout: float) -> socket.socket:

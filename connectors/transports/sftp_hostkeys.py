@@ -13,12 +13,8 @@ from pathlib import Path
 
 import paramiko
 
-from canonical.errors import PermanentError
+from connectors.transports.sftp_errors import HostKeyError
 from connectors.transports.sftp_settings import SftpSettings
-
-
-class HostKeyError(PermanentError):
-    """The server's host key is unknown or is not the expected one."""
 
 
 def fingerprint(key: paramiko.PKey) -> str:

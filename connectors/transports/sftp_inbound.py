@@ -35,6 +35,7 @@ from canonical.errors import TransientError
 from connectors.transports.sftp import RemoteExists, RemoteFile, RemoteNotFound, SftpClient, join
 
 log = logging.getLogger(__name__)
+REPORT_SUFFIX = ".error.txt"
 
 
 @dataclass(frozen=True)
@@ -175,10 +176,10 @@ class SftpInbox:
 
     def fail(self, claimed: ClaimedFile, report: str) -> str:
         """Moves the file to ``failed/`` with ``<name>.error.txt`` beside it; new path."""
-        target = self._free_name(self.failed_dir, claimed.name)
+        target = self._free_name(self.failed_dir, claimed.name, report=True)
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         text = f"file: {claimed.name}\nsize: {claimed.size}\nfailed_at: {stamp}\n\n{report}\n"
-        self.client.put_bytes(text.encode(), target + ".error.txt")
+        self.client.put_bytes(text.encode(), target + REPORT_SUFFIX)
         path = self._move(claimed.path, self.failed_dir, claimed.name, target=target)
         if claimed.marker:
             self._move_aside(claimed.marker, self.failed_dir, self._marker_name(path))
@@ -187,9 +188,11 @@ class SftpInbox:
 
     # -- moves that never overwrite --------------------------------------------------------
 
-    def _free_name(self, directory: str, name: str) -> str:
+    def _free_name(self, directory: str, name: str, *, report: bool = False) -> str:
+        """``directory/name``, or with a timestamp suffix when taken (by the file or, for
+        ``report``, by a leftover ``.error.txt``)."""
         target = join(directory, name)
-        while self.client.exists(target):
+        while self.client.exists(target) or (report and self.client.exists(target + REPORT_SUFFIX)):
             target = join(directory, f"{name}.{_stamp()}")
         return target
 

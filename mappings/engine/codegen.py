@@ -75,7 +75,8 @@ class CodeGen:
         name = self.var("h")
         key = steps[-1]
         if isinstance(key, str):
-            line = f"{name} = {parent}.get({key!r}) if {parent}.__class__ is dict else _step({parent}, {key!r})"
+            fast = f"{parent}.get({key!r})"
+            line = f"{name} = {fast} if {parent}.__class__ is dict else _step({parent}, {key!r})"
         else:
             line = f"{name} = _step({parent}, {key})"
         scope.hoist_lines.append(line)
@@ -124,7 +125,9 @@ class CodeGen:
 
     # -- fields -------------------------------------------------------------------------
 
-    def emit(self, spec: Spec, scope: Scope, target: str, ind: str, *, skip_when: bool = False) -> None:
+    def emit(
+        self, spec: Spec, scope: Scope, target: str, ind: str, *, skip_when: bool = False
+    ) -> None:
         out = scope.lines
         inner = ind
         if spec.when is not None and not skip_when:
@@ -162,7 +165,8 @@ class CodeGen:
         elif kind == "from":
             assert spec.path is not None
             out.append(f"{ind}{t} = {self.read(scope, spec.path)}")
-            out.append(f"{ind}if {t}.__class__ is str: {t} = {t}.strip() or None")
+            if spec.path.steps or spec.path.var in (None, "record"):  # named values are clean
+                out.append(f"{ind}if {t}.__class__ is str: {t} = {t}.strip() or None")
         elif kind in ("tuple", "concat", "list"):
             parts = [self.var("p") for _ in spec.parts]
             for part, name in zip(spec.parts, parts, strict=True):
@@ -235,7 +239,9 @@ class CodeGen:
         out.append(f"{ind}if {src} is None:")
         out.append(f"{ind}    {t} = None")
         out.append(f"{ind}elif not isinstance({src}, (list, tuple)):")
-        out.append(f"{ind}    errs.append(({where}, 'expected a list, got ' + type({src}).__name__))")
+        out.append(
+            f"{ind}    errs.append(({where}, 'expected a list, got ' + type({src}).__name__))"
+        )
         out.append(f"{ind}    {t} = None")
         out.append(f"{ind}else:")
         out.append(f"{ind}    {t} = []")
@@ -252,7 +258,9 @@ class CodeGen:
         assert spec.path is not None
         out = scope.lines
         element = self.var("x")
-        test = "True" if spec.test is None else self.cond(spec.test, Scope(element, '""', hoist=False))
+        test = (
+            "True" if spec.test is None else self.cond(spec.test, Scope(element, '""', hoist=False))
+        )
         out.append(f"{ind}{t} = None")
         out.append(f"{ind}for {element} in ({self.read(scope, spec.path)} or ()):")
         out.append(f"{ind}    if {test}:")

@@ -25,6 +25,10 @@ _TOP = {"description", "version", "system", "entity", "direction", "canonical", 
         "key", "params", "let", "fields", "python"}  # fmt: skip
 
 
+# pydantic error types that follow from a field the mapping already reported as bad
+_CONSEQUENCES = frozenset({"missing", "too_short"})
+
+
 class MappingFileError(DataFileError):
     """A mapping file with mistakes; ``problems`` lists each with where it is in the file."""
 
@@ -91,7 +95,7 @@ class CompiledMapping:
             message = f"{_an(self.entity)} must be {kind}, got {type(record).__name__}"
             return Outcome({}, None, [FieldError("", message)])
         values, key = self._run(record, dict(params or {}), errors)
-        found = [FieldError(p, m) for p, m in errors]
+        found = [FieldError(p, m) for p, m in dict.fromkeys(errors)]
         return Outcome(values, None if key is None else str(key), found)
 
     def _accepts(self, record: Any) -> bool:
@@ -99,12 +103,24 @@ class CompiledMapping:
             return isinstance(record, Mapping)
         return isinstance(record, (self.model, Mapping))
 
-    def validate(self, values: dict[str, Any]) -> tuple[BaseModel | None, list[FieldError]]:
-        """The canonical model from mapped values; pydantic's errors name the source field."""
+    def finish(self, outcome: Outcome) -> tuple[BaseModel | None, list[FieldError]]:
+        """The canonical model, or every error: the mapping's and the model's own.
+
+        With mapping errors the model is still checked, for errors the mapping could not see
+        (an e-mail address's syntax); fields missing because of a reported error are not
+        reported twice.
+        """
         try:
-            return self.model.model_validate(values), []
+            model = self.model.model_validate(outcome.values)
         except ValidationError as exc:
-            return None, [FieldError(self.locate(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
+            seen = {e.path for e in outcome.errors}
+            found = [
+                FieldError(self.locate(tuple(e["loc"])), e["msg"])
+                for e in exc.errors()
+                if not (outcome.errors and e["type"] in _CONSEQUENCES)
+            ]
+            return None, outcome.errors + [e for e in found if e.path not in seen]
+        return (None, outcome.errors) if outcome.errors else (model, [])
 
     def locate(self, loc: tuple[str | int, ...]) -> str:
         """The source path that fed a canonical location such as ``("lines", 2, "sku")``."""
@@ -142,7 +158,9 @@ class CompiledMapping:
         self, record: Any, errors: list[FieldError], *, source: str | None = None
     ) -> InvalidRecord:
         unique = list(dict.fromkeys(errors))
-        return InvalidRecord(source or self.system, self.record_id(record), unique, entity=self.entity)
+        return InvalidRecord(
+            source or self.system, self.record_id(record), unique, entity=self.entity
+        )
 
     def map(
         self, record: Any, *, params: Mapping[str, Any] | None = None, source: str | None = None
@@ -151,8 +169,8 @@ class CompiledMapping:
         outcome = self.run(record, params)
         errors = outcome.errors
         value: Any = outcome.values
-        if not errors and self.direction == TO_CANONICAL:
-            value, errors = self.validate(outcome.values)
+        if self.direction == TO_CANONICAL and self._accepts(record):
+            value, errors = self.finish(outcome)
         if errors:
             raise self.invalid(record, errors, source=source)
         return Mapped(value, outcome.key)
@@ -199,14 +217,28 @@ def _header(raw: dict[str, Any], path: FilePath, problems: list[str]) -> Mapping
     )
 
 
-def compile_file(path: FilePath) -> tuple[CompiledMapping | None, list[str]]:
-    """Compile one mapping file, or say everything that is wrong with it."""
+@dataclass
+class ParsedFile:
+    """A mapping file read and checked, compiled or not: ``check`` looks at all of it."""
+
+    path: FilePath
+    header: MappingHeader | None
+    fields: dict[str, Spec]
+    lets: dict[str, Spec]
+    key: Spec | None
+    problems: list[str]
+    model: type[BaseModel] | None = None
+    direction: str | None = None
+
+
+def parse_file(path: FilePath) -> ParsedFile:
     try:
         raw = read_yaml(path)
     except DataFileError as exc:
-        return None, [str(exc).removeprefix(f"{path}: ")]
+        return ParsedFile(path, None, {}, {}, None, [str(exc).removeprefix(f"{path}: ")])
     if not isinstance(raw, dict):
-        return None, ["a mapping file is a mapping with system, entity, direction, fields"]
+        problem = "a mapping file is a mapping with system, entity, direction, fields"
+        return ParsedFile(path, None, {}, {}, None, [problem])
     problems: list[str] = []
     header = _header(raw, path, problems)
     params = raw.get("params") if isinstance(raw.get("params"), dict) else {}
@@ -221,10 +253,20 @@ def compile_file(path: FilePath) -> tuple[CompiledMapping | None, list[str]]:
         raw_fields = {}
         problems.append("fields: expected a mapping of name -> field")
     fields = {str(k): parser.spec(v, f"fields.{k}") for k, v in raw_fields.items()}
-    problems += parser.problems
-    if header is None or problems:
-        return None, problems
-    return CompiledMapping(path, header, fields, lets, key), []
+    model = getattr(models, str(raw.get("canonical")), None)
+    parsed = ParsedFile(path, header, fields, lets, key, problems + parser.problems)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        parsed.model = model
+    parsed.direction = raw.get("direction") if raw.get("direction") in DIRECTIONS else None
+    return parsed
+
+
+def compile_file(path: FilePath) -> tuple[CompiledMapping | None, list[str]]:
+    """Compile one mapping file, or say everything that is wrong with it."""
+    parsed = parse_file(path)
+    if parsed.header is None or parsed.problems:
+        return None, parsed.problems
+    return CompiledMapping(path, parsed.header, parsed.fields, parsed.lets, parsed.key), []
 
 
 @cache

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pycountry
@@ -34,7 +34,10 @@ def _alpha2(name: str) -> str | None:
 def country(argument: Any, _maps: ValueMapSource) -> Transform:
     opts = options(argument, "country", {"allow"})
     allow = opts.get("allow", [])
-    need(isinstance(allow, list) and all(isinstance(a, str) for a in allow), "country: allow is a list")
+    need(
+        isinstance(allow, list) and all(isinstance(a, str) for a in allow),
+        "country: allow is a list",
+    )
     allowed = frozenset(a.upper() for a in allow)
 
     def run(value: Any) -> str:
@@ -62,8 +65,14 @@ def subdivision(argument: Any, _maps: ValueMapSource) -> Transform:
         code, country_code = value if isinstance(value, tuple) else (value, None)
         if code is None:
             return None
+        return normalise(str(code), None if country_code is None else str(country_code))
+
+    @lru_cache(maxsize=4096)
+    def normalise(code: str, country_code: str | None) -> str | None:
         code = str(code).strip()
         cc = str(country_code).strip().upper() if country_code else None
+        if cc and len(cc) != 2:
+            cc = _alpha2(cc) or cc  # the country as a name or alpha-3 code
         if cc and code.upper().startswith(f"{cc}-"):
             code = code[len(cc) + 1 :]
         if _SUBDIVISION_CODE.match(code.upper()):

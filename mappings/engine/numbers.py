@@ -30,6 +30,17 @@ LOCALES: dict[str, tuple[str, str]] = {
 
 def exact_decimal(value: Any) -> Decimal:
     """An exact decimal from text or an integer. Floats are refused: they are not exact."""
+    cls = value.__class__
+    if cls is str:  # the common case first: Decimal() itself ignores surrounding spaces
+        try:
+            result = Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number") from None
+        if result.is_finite():
+            return result
+        raise ValueError(f"{value!r} is not a finite number")
+    if cls is Decimal and value.is_finite():
+        return value  # type: ignore[no-any-return]
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"{value!r} is not a finite number")
@@ -100,9 +111,15 @@ def integer(value: Any) -> int:
 _MODES = {"half_even": ROUND_HALF_EVEN, "half_up": ROUND_HALF_UP}
 
 
-@transform("round", "round to places: {round: 2} or {round: {places: 2, mode: half_up}}", argument=True)
+@transform(
+    "round", "round to places: {round: 2} or {round: {places: 2, mode: half_up}}", argument=True
+)
 def round_(argument: Any, _maps: ValueMapSource) -> Transform:
-    opts = {"places": argument} if isinstance(argument, int) else options(argument, "round", {"places", "mode"})
+    opts = (
+        {"places": argument}
+        if isinstance(argument, int)
+        else options(argument, "round", {"places", "mode"})
+    )
     places = opts.get("places")
     need(isinstance(places, int) and 0 <= places <= 12, "round: places is 0..12")
     mode = _MODES.get(opts.get("mode", "half_even"), "")

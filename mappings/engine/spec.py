@@ -113,11 +113,15 @@ class Parser:
         if isinstance(raw, str):
             raw = {"path": raw, "present": True}
         if not isinstance(raw, dict):
-            self.problem(where, "a condition is {path: P, present|absent|equals|in|not_in|matches: ...}")
+            self.problem(
+                where, "a condition is {path: P, present|absent|equals|in|not_in|matches: ...}"
+            )
             return None
         for op in ("all", "any"):
             if op in raw:
-                subs = [self.cond(c, f"{where}.{op}[{i}]", base) for i, c in enumerate(raw[op] or [])]
+                subs = [
+                    self.cond(c, f"{where}.{op}[{i}]", base) for i, c in enumerate(raw[op] or [])
+                ]
                 return Cond(op, subs=[c for c in subs if c is not None])
         if "not" in raw:
             sub = self.cond(raw["not"], f"{where}.not", base)
@@ -129,7 +133,9 @@ class Parser:
         op, arg = ops[0], raw[ops[0]]
         path = self.path(raw["path"], f"{where}.path", base)
         if op in ("present", "absent"):
-            return Cond(op if arg is not False else ("absent" if op == "present" else "present"), path)
+            return Cond(
+                op if arg is not False else ("absent" if op == "present" else "present"), path
+            )
         if op in ("in", "not_in") and not isinstance(arg, list):
             self.problem(where, f"{op}: expected a list")
         elif op not in ("equals", "in", "not_in", "matches"):
@@ -192,7 +198,9 @@ class Parser:
                 self.problem(where, f"unknown key {key!r}")
         sources = [k for k in SOURCES if k in raw and not (k == "fields" and "each" in raw)]
         if len(sources) != 1:
-            self.problem(where, f"needs exactly one of {', '.join(SOURCES)} (has {sources or 'none'})")
+            self.problem(
+                where, f"needs exactly one of {', '.join(SOURCES)} (has {sources or 'none'})"
+            )
             return Spec(where, "value")
         if "at" in raw:
             at = self.path(raw["at"], f"{where}.at", base)

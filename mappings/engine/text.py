@@ -81,7 +81,11 @@ def truncate(argument: Any, _maps: ValueMapSource) -> Transform:
 
 @transform("split", "text -> list: {split: ','} or {split: {sep: ',', index: 0}}", argument=True)
 def split(argument: Any, _maps: ValueMapSource) -> Transform:
-    opts = {"sep": argument} if isinstance(argument, str) else options(argument, "split", {"sep", "index"})
+    opts = (
+        {"sep": argument}
+        if isinstance(argument, str)
+        else options(argument, "split", {"sep", "index"})
+    )
     sep = opts.get("sep")
     need(isinstance(sep, str) and sep != "", "split: sep must be non-empty text")
     index = opts.get("index")

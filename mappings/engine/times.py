@@ -6,7 +6,14 @@ from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mappings.engine.registry import BadArgument, Transform, ValueMapSource, need, options, transform
+from mappings.engine.registry import (
+    BadArgument,
+    Transform,
+    ValueMapSource,
+    need,
+    options,
+    transform,
+)
 
 
 def _zone(name: Any) -> tzinfo:
@@ -30,7 +37,7 @@ def _parser(formats: tuple[str, ...]) -> Any:
             try:
                 if fmt == "iso":
                     return datetime.fromisoformat(text)
-                return datetime.strptime(text, fmt)  # noqa: DTZ007 - zone applied after
+                return datetime.strptime(text, fmt)
             except ValueError:
                 continue
         if formats == ("iso",):

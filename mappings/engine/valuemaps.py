@@ -45,7 +45,9 @@ def canonical_enum(name: str) -> type[Enum] | None:
 def _problems(raw: Any) -> list[str]:
     if not isinstance(raw, dict):
         return ["a value map is a mapping with title, version and values"]
-    problems = [f"unknown key {k!r} (known: {', '.join(sorted(_KEYS))})" for k in raw if k not in _KEYS]
+    problems = [
+        f"unknown key {k!r} (known: {', '.join(sorted(_KEYS))})" for k in raw if k not in _KEYS
+    ]
     version = raw.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         problems.append("version: required, a whole number >= 1 (raise it with every change)")
@@ -71,7 +73,7 @@ def _problems(raw: Any) -> list[str]:
         else:
             allowed = {m.value for m in enum}
             problems += [
-                f"values: {k!r} -> {v!r} is not a {target} ({', '.join(sorted(allowed))})"
+                f"values: {k!r} -> {v!r} is not in {target} ({', '.join(sorted(allowed))})"
                 for k, v in values.items()
                 if v not in allowed
             ]
@@ -91,7 +93,7 @@ def load_value_map(path: Path) -> ValueMap:
 
 
 def resolve(directory: Path, name: str) -> Path:
-    """``order_status`` -> ``<directory>/order_status.values.yaml``; ``nav/x`` -> a sibling dir's."""
+    """``order_status`` -> ``<directory>/order_status.values.yaml``; ``nav/x``: a sibling's."""
     system, _, stem = name.rpartition("/")
     base = directory.parent / system if system else directory
     return base / f"{stem}{SUFFIX}"

@@ -1,4 +1,4 @@
-"""Canonical <-> Microsoft Dynamics NAV / Business Central page web services (Customer, Sales_Order).
+"""Canonical <-> Dynamics NAV / Business Central page web services (Customer, Sales_Order).
 
 Field names are those of the standard pages as published over SOAP (``Customer``,
 ``Sales_Order`` with ``SalesLines/Sales_Order_Line``). ``External_Document_No`` carries the web
@@ -19,16 +19,18 @@ HERE = Path(__file__).parent
 
 
 def customer_to_nav(customer: Customer, *, no: str | None = None) -> dict[str, Any]:
-    record: dict[str, Any] = load_mapping(HERE / "customer.from_canonical.yaml").map(
-        customer, params={"no": no}
-    ).value
+    record: dict[str, Any] = (
+        load_mapping(HERE / "customer.from_canonical.yaml").map(customer, params={"no": no}).value
+    )
     return record
 
 
 def sales_order_to_nav(order: SalesOrder, *, customer_no: str) -> dict[str, Any]:
-    record: dict[str, Any] = load_mapping(HERE / "sales_order.from_canonical.yaml").map(
-        order, params={"customer_no": customer_no}
-    ).value
+    record: dict[str, Any] = (
+        load_mapping(HERE / "sales_order.from_canonical.yaml")
+        .map(order, params={"customer_no": customer_no})
+        .value
+    )
     return record
 
 

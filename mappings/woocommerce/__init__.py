@@ -54,12 +54,10 @@ def map_order(order: Any, *, source: str = SYSTEM) -> MappedOrder:
     customer_run = customer_map.run(order)
     if not isinstance(order, Mapping):
         raise order_map.invalid(order, customer_run.errors, source=source)
+    customer, customer_errors = customer_map.finish(customer_run)
     order_run = order_map.run(order)
-    errors: list[FieldError] = customer_run.errors + order_run.errors
-    if not errors:
-        customer, customer_errors = customer_map.validate(customer_run.values)
-        sales_order, order_errors = order_map.validate(order_run.values)
-        errors = customer_errors + order_errors
+    sales_order, order_errors = order_map.finish(order_run)
+    errors: list[FieldError] = customer_errors + order_errors
     if errors:
         raise order_map.invalid(order, errors, source=source)
     assert isinstance(customer, Customer) and isinstance(sales_order, SalesOrder)

@@ -25,6 +25,16 @@ from typing import Any
 
 from sandbox.drp.distributors import DISTRIBUTORS, Distributor, stock_csv
 from sandbox.edi.ack import build_997
+from sandbox.edi.area import (
+    EDI_SUFFIXES,
+    FaultKnobs,
+    JsonState,
+    deliver,
+    describe,
+    move,
+    reject_file,
+    stable_files,
+)
 from sandbox.edi.common import ControlNumbers, DocumentError, NamedParty, make_area
 from sandbox.edi.trade import (
     ActivityLine,
@@ -44,16 +54,6 @@ from sandbox.edi.x12 import (
     X12Error,
     build_interchange,
     read_interchange,
-)
-from sandbox.files.area import (
-    EDI_SUFFIXES,
-    FaultKnobs,
-    JsonState,
-    deliver,
-    describe,
-    move,
-    reject_file,
-    stable_files,
 )
 from sandbox.pdm.products import MasterProduct, shop_products
 from sandbox.threepl.faults import break_interchange
@@ -119,7 +119,10 @@ class DrpEngine:
             settle = max(self.knobs.settle_s, self.knobs.delay_s)
             for path in stable_files(inbound, time.time(), settle, EDI_SUFFIXES):
                 self.receive(dist, path)
-            if state["last_report"] is None or now - state["last_report"] >= self.knobs.report_interval_s:
+            if (
+                state["last_report"] is None
+                or now - state["last_report"] >= self.knobs.report_interval_s
+            ):
                 self.send_report(dist)
                 state["last_report"] = now
             if state["last_po"] is None or now - state["last_po"] >= self.knobs.po_interval_s:
@@ -183,8 +186,15 @@ class DrpEngine:
             dist.currency,
             NamedParty("BY", dist.address.name, "92", dist.address.id_code),
             NamedParty(
-                "ST", dist.address.name, "92", f"{dist.address.id_code}-DC", dist.address.street,
-                dist.address.city, dist.address.state, dist.address.postcode, dist.address.country,
+                "ST",
+                dist.address.name,
+                "92",
+                f"{dist.address.id_code}-DC",
+                dist.address.street,
+                dist.address.city,
+                dist.address.state,
+                dist.address.postcode,
+                dist.address.country,
             ),
             lines,
             requested_delivery=when.date() + timedelta(days=7),
@@ -202,7 +212,11 @@ class DrpEngine:
             price *= Decimal("1.10")
         quantity = rng.choice((6, 12, 24, 48))
         return PoLine(
-            number, product.sku, quantity, price.quantize(Decimal("0.01")), product.gtin,
+            number,
+            product.sku,
+            quantity,
+            price.quantize(Decimal("0.01")),
+            product.gtin,
             description=product.name,
         )
 
@@ -222,7 +236,11 @@ class DrpEngine:
         text = build_interchange(
             dist.party, receiver, sets, interchange_number=isa13, group_number=gs06, when=when
         )
-        if sets[0][0] != "997" and self.knobs.malformed_rate and rng.random() < self.knobs.malformed_rate:
+        if (
+            sets[0][0] != "997"
+            and self.knobs.malformed_rate
+            and rng.random() < self.knobs.malformed_rate
+        ):
             text = break_interchange(text, rng)
         return deliver(self._out(dist), f"{stem}_{isa13:09d}.edi", text.encode(), self.knobs, rng)
 
@@ -260,11 +278,15 @@ class DrpEngine:
         if tx.set_id == "855":
             ack = parse_855(tx)
             if ack.po_number not in state["pos"]:
-                raise DocumentError(tx, f"BAK03: unknown purchase order {ack.po_number!r}", segment_id="BAK")
+                raise DocumentError(
+                    tx, f"BAK03: unknown purchase order {ack.po_number!r}", segment_id="BAK"
+                )
         elif tx.set_id == "810":
             invoice = parse_810(tx)
             if invoice.po_number not in state["pos"]:
-                raise DocumentError(tx, f"BIG04: unknown purchase order {invoice.po_number!r}", segment_id="BIG")
+                raise DocumentError(
+                    tx, f"BIG04: unknown purchase order {invoice.po_number!r}", segment_id="BIG"
+                )
             for line in invoice.lines:
                 state["stock"][line.sku] = state["stock"].get(line.sku, 0) + line.quantity
                 left = state["on_order"].get(line.sku, 0) - line.quantity
@@ -279,4 +301,3 @@ def _break_csv(data: bytes, rng: random.Random) -> bytes:
         index = rng.randrange(1, len(lines) - 1)
         lines[index] = lines[index].rsplit(b";" if b";" in lines[index] else b",", 3)[0] + b";n/a"
     return b"\r\n".join(lines)
-

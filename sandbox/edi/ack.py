@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sandbox.edi.x12 import (
+    DEFAULT_DELIMITERS,
     Delimiters,
     FunctionalGroup,
     InterchangeError,
@@ -116,12 +117,12 @@ def build_ta1_interchange(
     *,
     interchange_number: int,
     when: datetime,
-    delimiters: Delimiters = Delimiters(),
+    delimiters: Delimiters = DEFAULT_DELIMITERS,
 ) -> str:
     """An interchange holding only a TA1 rejecting (ISA13, ISA09, ISA10) of ``rejected``."""
     control, day, time = rejected
     lines = [
-        isa_segment(sender, receiver, interchange_number, when, "P", delimiters),
+        isa_segment(sender, receiver, interchange_number, when, delimiters=delimiters),
         render_segment(["TA1", control, day, time, "R", error.code], delimiters),
         render_segment(["IEA", "0", f"{interchange_number:09d}"], delimiters),
     ]

@@ -159,7 +159,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, 0o664)
+        os.chmod(tmp, 0o644)
         adopt(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
@@ -182,5 +182,4 @@ def make_area(*folders: Path) -> None:
         missing = [p for p in [folder, *folder.parents] if not p.exists()]
         folder.mkdir(parents=True, exist_ok=True)
         for created in reversed(missing):
-            os.chmod(created, 0o775)
             adopt(created)

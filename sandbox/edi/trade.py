@@ -149,7 +149,9 @@ def build_850(po: PurchaseOrder) -> list[Segment]:
 
 
 def build_855(po: PurchaseOrder) -> list[Segment]:
-    body: list[Segment] = [["BAK", "00", po.ack_type or "AD", po.po_number, ccyymmdd(po.order_date)]]
+    body: list[Segment] = [
+        ["BAK", "00", po.ack_type or "AD", po.po_number, ccyymmdd(po.order_date)]
+    ]
     body.extend(po.buyer.segments())
     for line in po.lines:
         body.append(_po1(line))

@@ -95,7 +95,9 @@ def parse_940(tx: Transaction) -> ShippingOrder:
             ids = product_ids(seg, 4)
             sku = ids.get("VN") or ids.get("SK") or ids.get("BP") or ""
             if not sku:
-                raise DocumentError(tx, f"W01 of line {current_lx}: no VN/SK item id", segment_id="W01")
+                raise DocumentError(
+                    tx, f"W01 of line {current_lx}: no VN/SK item id", segment_id="W01"
+                )
             pending = {
                 "line_number": current_lx or len(lines) + 1,
                 "sku": sku,
@@ -267,7 +269,9 @@ def parse_945(tx: Transaction) -> ShippingAdvice:
         weight_kg=read_number(tx, w03, 2) if element(w03, 2) else Decimal("0"),
     )
     if advice.units_shipped != read_int(tx, w03, 1):
-        raise DocumentError(tx, f"W0301 {element(w03, 1)} is not the sum of W1203", segment_id="W03")
+        raise DocumentError(
+            tx, f"W0301 {element(w03, 1)} is not the sum of W1203", segment_id="W03"
+        )
     return advice
 
 

@@ -17,118 +17,45 @@ AK502, AK304/AK403) so the other transaction sets of the file still count.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-Segment = list[str]
+from sandbox.edi.envelope import read_groups
+from sandbox.edi.model import (
+    DEFAULT_DELIMITERS,
+    FUNCTIONAL_IDS,
+    ISA_LENGTH,
+    ISA_WIDTHS,
+    Delimiters,
+    FunctionalGroup,
+    Interchange,
+    InterchangeError,
+    Segment,
+    Transaction,
+    X12Error,
+    element,
+)
 
-SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
-ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
-ISA_LENGTH = 106  # including the segment terminator
-
-# Functional identifier code (GS01) for each transaction set this sandbox speaks.
-FUNCTIONAL_IDS: dict[str, str] = {
-    "940": "OW",
-    "945": "SW",
-    "846": "IB",
-    "852": "PD",
-    "850": "PO",
-    "855": "PR",
-    "810": "IN",
-    "997": "FA",
-}
-
-
-class X12Error(ValueError):
-    """An envelope or syntax problem, located by segment (and element) where possible."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str,
-        segment_id: str = "",
-        position: int = 0,
-        element: int = 0,
-    ) -> None:
-        super().__init__(message)
-        self.code = code  # TA1 note code, AK905, AK502, AK304 or AK403 code
-        self.segment_id = segment_id
-        self.position = position  # segment position: in the interchange, or from ST = 1
-        self.element = element
-
-
-class InterchangeError(X12Error):
-    """The interchange envelope itself is unusable (answered with a TA1, not a 997)."""
-
-
-@dataclass(frozen=True)
-class Delimiters:
-    element: str = "*"
-    component: str = ">"
-    repetition: str = "U"  # 'U' in 00401 (the standards identifier), '^' from 00402 on
-    segment: str = "~"
-
-
-@dataclass
-class Transaction:
-    set_id: str
-    control_number: str
-    segments: list[Segment]  # the body: everything between ST and SE
-    errors: list[X12Error] = field(default_factory=list)
-
-    def first(self, tag: str) -> Segment | None:
-        return next((seg for seg in self.segments if seg[0] == tag), None)
-
-    def all(self, tag: str) -> list[Segment]:
-        return [seg for seg in self.segments if seg[0] == tag]
-
-
-@dataclass
-class FunctionalGroup:
-    functional_id: str
-    sender: str
-    receiver: str
-    date: str
-    time: str
-    control_number: str
-    version: str
-    transactions: list[Transaction] = field(default_factory=list)
-    errors: list[X12Error] = field(default_factory=list)
-
-
-@dataclass
-class Interchange:
-    sender_qualifier: str
-    sender_id: str
-    receiver_qualifier: str
-    receiver_id: str
-    date: str
-    time: str
-    version: str
-    control_number: str
-    ack_requested: str
-    usage: str
-    delimiters: Delimiters
-    groups: list[FunctionalGroup] = field(default_factory=list)
-
-    def problems(self) -> list[X12Error]:
-        found: list[X12Error] = []
-        for group in self.groups:
-            found.extend(group.errors)
-            for tx in group.transactions:
-                found.extend(tx.errors)
-        return found
-
-    def transactions(self) -> list[Transaction]:
-        return [tx for group in self.groups for tx in group.transactions]
-
-
-def element(seg: Segment, index: int) -> str:
-    """``seg[index]`` or "" when the segment is shorter (trailing empty elements are cut)."""
-    return seg[index] if index < len(seg) else ""
+__all__ = [
+    "DEFAULT_DELIMITERS",
+    "FUNCTIONAL_IDS",
+    "Delimiters",
+    "FunctionalGroup",
+    "Interchange",
+    "InterchangeError",
+    "Party",
+    "Segment",
+    "Transaction",
+    "X12Error",
+    "build_interchange",
+    "element",
+    "isa_segment",
+    "parse_interchange",
+    "read_interchange",
+    "render_segment",
+    "split_segments",
+]
 
 
 def _read_isa(text: str) -> tuple[list[str], Delimiters]:
@@ -211,8 +138,8 @@ def _check_isa_values(fields: list[str]) -> None:
 def split_segments(text: str, delimiters: Delimiters) -> list[Segment]:
     """All segments of an interchange (line breaks after terminators are tolerated)."""
     segments: list[Segment] = []
-    for raw in text.split(delimiters.segment):
-        raw = raw.strip("\r\n")
+    for chunk in text.split(delimiters.segment):
+        raw = chunk.strip("\r\n")
         if raw.strip():
             segments.append(raw.split(delimiters.element))
     return segments
@@ -251,7 +178,7 @@ def read_interchange(data: bytes | str) -> Interchange:
             segment_id="IEA",
             position=len(segments),
         )
-    _read_groups(segments[1:-1], interchange)
+    read_groups(segments[1:-1], interchange)
     if element(iea, 2) != fields[13]:
         raise InterchangeError(
             f"IEA02 {element(iea, 2)!r} does not match ISA13 {fields[13]!r}",
@@ -270,147 +197,6 @@ def read_interchange(data: bytes | str) -> Interchange:
             element=1,
         )
     return interchange
-
-
-def _read_groups(segments: list[Segment], interchange: Interchange) -> None:
-    index = 0
-    while index < len(segments):
-        seg = segments[index]
-        if seg[0] == "TA1":
-            index += 1
-            continue
-        if seg[0] != "GS":
-            raise InterchangeError(
-                f"segment {index + 2} ({seg[0]}): expected GS, a functional group must start here",
-                code="024",
-                segment_id=seg[0],
-                position=index + 2,
-            )
-        end = next((i for i in range(index + 1, len(segments)) if segments[i][0] == "GE"), None)
-        nested = next(
-            (i for i in range(index + 1, end or len(segments)) if segments[i][0] == "GS"), None
-        )
-        group = FunctionalGroup(*(element(seg, i) for i in (1, 2, 3, 4, 5, 6, 8)))
-        interchange.groups.append(group)
-        if end is None or nested is not None:
-            stop = nested if nested is not None else len(segments)
-            group.errors.append(
-                X12Error(f"GS {group.control_number}: GE trailer missing", code="3")
-            )
-            _read_transactions(segments[index + 1 : stop], group)
-            index = stop
-            continue
-        _read_transactions(segments[index + 1 : end], group)
-        _check_group_trailer(group, segments[end])
-        index = end + 1
-
-
-def _check_group_trailer(group: FunctionalGroup, ge: Segment) -> None:
-    if element(ge, 2) != group.control_number:
-        group.errors.append(
-            X12Error(
-                f"GE02 {element(ge, 2)!r} does not match GS06 {group.control_number!r}",
-                code="4",
-                segment_id="GE",
-                element=2,
-            )
-        )
-    if element(ge, 1) != str(len(group.transactions)):
-        group.errors.append(
-            X12Error(
-                f"GE01 says {element(ge, 1)!r} transaction sets, group {group.control_number} "
-                f"has {len(group.transactions)}",
-                code="5",
-                segment_id="GE",
-                element=1,
-            )
-        )
-
-
-def _read_transactions(segments: list[Segment], group: FunctionalGroup) -> None:
-    index = 0
-    seen: set[str] = set()
-    while index < len(segments):
-        seg = segments[index]
-        if seg[0] != "ST":
-            group.errors.append(
-                X12Error(
-                    f"segment {seg[0]} outside a transaction set (expected ST)",
-                    code="2",
-                    segment_id=seg[0],
-                )
-            )
-            index += 1
-            continue
-        end = next((i for i in range(index + 1, len(segments)) if segments[i][0] == "SE"), None)
-        nested = next(
-            (i for i in range(index + 1, end or len(segments)) if segments[i][0] == "ST"), None
-        )
-        tx = Transaction(element(seg, 1), element(seg, 2), [])
-        group.transactions.append(tx)
-        if tx.control_number in seen:
-            tx.errors.append(
-                X12Error(f"ST02 {tx.control_number} not unique in the group", code="23")
-            )
-        seen.add(tx.control_number)
-        if end is None or nested is not None:
-            stop = nested if nested is not None else len(segments)
-            tx.segments = segments[index + 1 : stop]
-            tx.errors.append(
-                X12Error(f"ST {tx.set_id} {tx.control_number}: SE trailer missing", code="2")
-            )
-            index = stop
-            continue
-        tx.segments = segments[index + 1 : end]
-        _check_transaction(tx, group, segments[end])
-        index = end + 1
-
-
-def _check_transaction(tx: Transaction, group: FunctionalGroup, se: Segment) -> None:
-    count = len(tx.segments) + 2
-    if FUNCTIONAL_IDS.get(tx.set_id) != group.functional_id:
-        tx.errors.append(
-            X12Error(
-                f"ST01 {tx.set_id!r} is not a transaction set of functional group "
-                f"{group.functional_id!r}",
-                code="6",
-                segment_id="ST",
-                position=1,
-                element=1,
-            )
-        )
-    if element(se, 2) != tx.control_number:
-        tx.errors.append(
-            X12Error(
-                f"SE02 {element(se, 2)!r} does not match ST02 {tx.control_number!r}",
-                code="3",
-                segment_id="SE",
-                position=count,
-                element=2,
-            )
-        )
-    if element(se, 1) != str(count):
-        tx.errors.append(
-            X12Error(
-                f"SE01 says {element(se, 1)!r} segments, transaction set {tx.control_number} "
-                f"has {count} (ST to SE inclusive)",
-                code="4",
-                segment_id="SE",
-                position=count,
-                element=1,
-            )
-        )
-    for position, seg in enumerate(tx.segments, start=2):
-        if not SEGMENT_ID.match(seg[0]):
-            tx.errors.append(
-                X12Error(
-                    f"segment {position} of set {tx.control_number}: {seg[0][:10]!r} is not a "
-                    f"segment id",
-                    code="1",
-                    segment_id=seg[0][:3],
-                    position=position,
-                )
-            )
 
 
 def parse_interchange(data: bytes | str) -> Interchange:
@@ -447,7 +233,7 @@ def build_interchange(
     group_number: int,
     when: datetime,
     usage: str = "P",
-    delimiters: Delimiters = Delimiters(),
+    delimiters: Delimiters = DEFAULT_DELIMITERS,
     version: str = "004010",
     newline: bool = True,
 ) -> str:
@@ -459,7 +245,7 @@ def build_interchange(
         raise ValueError(f"one functional group holds one kind of set, got {sorted(set_ids)}")
     functional_id = FUNCTIONAL_IDS[transactions[0][0]]
     lines = [
-        isa_segment(sender, receiver, interchange_number, when, usage, delimiters),
+        isa_segment(sender, receiver, interchange_number, when, usage=usage, delimiters=delimiters),
         render_segment(
             [
                 "GS",
@@ -490,8 +276,9 @@ def isa_segment(
     receiver: Party,
     interchange_number: int,
     when: datetime,
+    *,
     usage: str = "P",
-    delimiters: Delimiters = Delimiters(),
+    delimiters: Delimiters = DEFAULT_DELIMITERS,
     ack_requested: str = "0",
 ) -> str:
     values = [

@@ -18,9 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between passes")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--products", type=int, default=20, help="extra PDM products")
-    parser.add_argument(
-        "--knobs", default="{}", help='JSON, e.g. \'{"threepl": {"delay_s": 0}}\''
-    )
+    parser.add_argument("--knobs", default="{}", help='JSON, e.g. \'{"threepl": {"delay_s": 0}}\'')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     partners = start_file_partners(
@@ -34,8 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     print(
-        f"file partners running on {args.root} (3pl/, drp/, pdm/); "
-        f"knobs: {partners.control_file}",
+        f"file partners running on {args.root} (3pl/, drp/, pdm/); knobs: {partners.control_file}",
         flush=True,
     )
     done.wait()

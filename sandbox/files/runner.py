@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sandbox.drp.engine import DrpConfig, DrpEngine
+from sandbox.edi.area import FaultKnobs
 from sandbox.edi.common import write_atomic
-from sandbox.files.area import FaultKnobs
 from sandbox.pdm.engine import PdmConfig, PdmEngine
 from sandbox.threepl.engine import ThreePLConfig, ThreePLEngine
 
@@ -35,7 +35,8 @@ PARTNERS = ("threepl", "drp", "pdm")
 
 
 class Engine(Protocol):
-    knobs: FaultKnobs
+    @property
+    def knobs(self) -> FaultKnobs: ...
 
     def tick(self) -> None: ...
 
@@ -100,7 +101,7 @@ class FilePartners:
                 self.set_knobs(partner, **values)
         except (ValueError, KeyError, TypeError) as exc:
             message = f"{self.control_file}: {exc}"
-            log.error("control file ignored: %s", message)
+            log.exception("control file ignored: %s", message)
             self.errors.append(message)
 
     def tick(self) -> None:

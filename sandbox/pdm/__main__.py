@@ -1,7 +1,7 @@
 """Write a BMEcat catalogue of any size as a stream (for benchmarks and manual tests).
 
-    python -m sandbox.pdm --products 800000 --out /tmp/catalog.xml      # ~1 GB, constant memory
-    python -m sandbox.pdm --products 100 --out cat12.xml --bmecat-version 1.2
+python -m sandbox.pdm --products 800000 --out /tmp/catalog.xml      # ~1 GB, constant memory
+python -m sandbox.pdm --products 100 --out cat12.xml --bmecat-version 1.2
 """
 
 from __future__ import annotations
@@ -27,8 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     products = itertools.islice(
         itertools.chain(shop, generated(max(0, args.products - len(shop)))), args.products
     )
-    info = CatalogInfo("TDM-MASTER", "001.000", "Tandem Coffee Equipment master catalogue",
-                       datetime.now(UTC).replace(microsecond=0))
+    info = CatalogInfo(
+        "TDM-MASTER",
+        "001.000",
+        "Tandem Coffee Equipment master catalogue",
+        datetime.now(UTC).replace(microsecond=0),
+    )
     started = time.perf_counter()
     if str(args.out) == "-":
         count = write_catalog(sys.stdout.buffer, info, products, version=args.bmecat_version)
@@ -37,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         count = write_catalog(out, info, products, version=args.bmecat_version)
     seconds = time.perf_counter() - started
     size = args.out.stat().st_size
-    print(f"{count} products, {size / 1e6:.1f} MB in {seconds:.1f} s -> {args.out}", file=sys.stderr)
+    print(
+        f"{count} products, {size / 1e6:.1f} MB in {seconds:.1f} s -> {args.out}", file=sys.stderr
+    )
     return 0
 
 

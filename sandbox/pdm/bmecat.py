@@ -64,7 +64,9 @@ class BMEcatWriter:
         self._w('<?xml version="1.0" encoding="UTF-8"?>\n')
         if self.v2005:
             self._w(f'<BMECAT version="2005" xmlns="{NAMESPACE_2005}">\n')
-            when = f"<GENERATION_DATE>{info.generated.isoformat(timespec='seconds')}</GENERATION_DATE>"
+            when = (
+                f"<GENERATION_DATE>{info.generated.isoformat(timespec='seconds')}</GENERATION_DATE>"
+            )
         else:
             self._w('<BMECAT version="1.2">\n')
             when = (
@@ -119,7 +121,11 @@ class BMEcatWriter:
             + "</FEATURE>"
             for name, value, unit in (*p.features, ("Weight", str(p.weight_kg), "KGM"))
         )
-        tax = "<TAX_DETAILS><TAX_TYPE>vat</TAX_TYPE><TAX>0.19</TAX></TAX_DETAILS>" if v else "<TAX>0.19</TAX>"
+        tax = (
+            "<TAX_DETAILS><TAX_TYPE>vat</TAX_TYPE><TAX>0.19</TAX></TAX_DETAILS>"
+            if v
+            else "<TAX>0.19</TAX>"
+        )
         return (
             f"{opening}<{pid}>{_e(p.sku)}</{pid}>"
             f"<{prefix}_DETAILS><DESCRIPTION_SHORT>{_e(p.name)}</DESCRIPTION_SHORT>"

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from sandbox.edi.area import FaultKnobs, JsonState, deliver
 from sandbox.edi.common import make_area
-from sandbox.files.area import FaultKnobs, JsonState, deliver
 from sandbox.pdm.bmecat import CatalogInfo, write_catalog, write_update
 from sandbox.pdm.products import MasterProduct, generated, shop_products
 
@@ -63,13 +63,15 @@ class PdmEngine:
             if product.sku in data["deleted"]:
                 continue
             change = data["changed"].get(product.sku)
-            if change:
-                product = replace(
+            out.append(
+                replace(
                     product,
                     net_price_eur=Decimal(change["price"]),
                     description=change["description"],
                 )
-            out.append(product)
+                if change
+                else product
+            )
         return out
 
     def tick(self) -> None:

@@ -28,6 +28,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from sandbox.edi.ack import build_997, build_ta1_interchange, isa_identity
+from sandbox.edi.area import (
+    EDI_SUFFIXES,
+    FaultKnobs,
+    JsonState,
+    deliver,
+    describe,
+    move,
+    reject_file,
+    stable_files,
+)
 from sandbox.edi.common import ControlNumbers, make_area
 from sandbox.edi.documents import (
     DocumentError,
@@ -49,16 +59,6 @@ from sandbox.edi.x12 import (
     X12Error,
     build_interchange,
     read_interchange,
-)
-from sandbox.files.area import (
-    EDI_SUFFIXES,
-    FaultKnobs,
-    JsonState,
-    deliver,
-    describe,
-    move,
-    reject_file,
-    stable_files,
 )
 from sandbox.pdm.products import shop_products
 from sandbox.threepl.faults import break_interchange
@@ -143,10 +143,16 @@ class ThreePLEngine:
             for error in group.errors + [e for tx in group.transactions for e in tx.errors]:
                 problems.append(f"group {group.control_number}: {describe(error)}")
             problems.extend(
-                f"group {group.control_number}: {describe(e)}" for es in content.values() for e in es
+                f"group {group.control_number}: {describe(e)}"
+                for es in content.values()
+                for e in es
             )
             acks.append(build_997(group, content))
-        sender = Party(interchange.sender_qualifier, interchange.sender_id, interchange.groups[0].sender if interchange.groups else interchange.sender_id)
+        sender = Party(
+            interchange.sender_qualifier,
+            interchange.sender_id,
+            interchange.groups[0].sender if interchange.groups else interchange.sender_id,
+        )
         for body in acks:
             self._send(sender, "997", [("997", body)], f"997_{interchange.control_number}")
         if problems:
@@ -157,7 +163,9 @@ class ThreePLEngine:
 
     def _accept(self, tx: Transaction, qualifier: str, sender_id: str) -> None:
         if tx.set_id != "940":
-            raise DocumentError(tx, f"transaction set {tx.set_id} is not accepted by this warehouse")
+            raise DocumentError(
+                tx, f"transaction set {tx.set_id} is not accepted by this warehouse"
+            )
         order = parse_940(tx)
         pending = self.state.data["pending"]
         if order.purpose == "C":
@@ -276,7 +284,13 @@ class ThreePLEngine:
         ta1 = build_ta1_interchange(
             self.config.warehouse, sender, rejected, error, interchange_number=isa13, when=when
         )
-        deliver(self.outbound, f"TA1_{rejected[0]}_{isa13:09d}.edi", ta1.encode(), FaultKnobs(), random.Random(0))
+        deliver(
+            self.outbound,
+            f"TA1_{rejected[0]}_{isa13:09d}.edi",
+            ta1.encode(),
+            FaultKnobs(),
+            random.Random(0),
+        )
 
 
 def _tracking(scac: str, rng: random.Random) -> str:
@@ -286,4 +300,3 @@ def _tracking(scac: str, rng: random.Random) -> str:
     if scac == "USPS":
         return f"9400{rng.randrange(10**18):018d}"
     return f"{rng.randrange(10**11, 10**12)}"
-

@@ -14,9 +14,15 @@ def break_interchange(text: str, rng: random.Random, kind: str | None = None) ->
     if kind == "se_count":
         return re.sub(r"(?m)^SE\*(\d+)\*", lambda m: f"SE*{int(m.group(1)) + 1}*", text, count=1)
     if kind == "group_control":
-        return re.sub(r"(?m)^GE\*(\d+)\*(\d+)~", lambda m: f"GE*{m.group(1)}*{int(m.group(2)) + 1}~", text)
+        return re.sub(
+            r"(?m)^GE\*(\d+)\*(\d+)~", lambda m: f"GE*{m.group(1)}*{int(m.group(2)) + 1}~", text
+        )
     if kind == "interchange_control":
-        return re.sub(r"(?m)^IEA\*(\d+)\*(\d+)~", lambda m: f"IEA*{m.group(1)}*{int(m.group(2)) + 1:09d}~", text)
+        return re.sub(
+            r"(?m)^IEA\*(\d+)\*(\d+)~",
+            lambda m: f"IEA*{m.group(1)}*{int(m.group(2)) + 1:09d}~",
+            text,
+        )
     if kind == "truncated":
         return text[: max(110, len(text) * 2 // 3)]
     raise ValueError(f"unknown breakage {kind!r}; one of {BREAKAGES}")

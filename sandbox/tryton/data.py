@@ -128,7 +128,7 @@ def products(rng: random.Random | None = None) -> list[ProductRow]:
     for index, (name, sku, price) in enumerate(catalogue + parts):
         cost = (price * Decimal(rng.choice(("0.45", "0.55", "0.6")))).quantize(Decimal("0.0001"))
         # Every seventh item is out of stock, so the demo shows back orders too.
-        stock = 0 if index % 7 == 6 else rng.choice((12, 25, 40, 60, 120, 250, 500))
+        stock = 0 if index % 7 == 6 else rng.choice((40, 60, 90, 120, 250, 500))
         rows.append(ProductRow(sku, name, price, cost, stock))
     return rows
 
@@ -174,7 +174,7 @@ def _party(rng: random.Random, index: int, is_company: bool) -> PartyRow:
     )
 
 
-def parties(count: int = 220, rng: random.Random | None = None) -> list[PartyRow]:
+def parties(count: int = 290, rng: random.Random | None = None) -> list[PartyRow]:
     """``count`` customers: every third a trade customer (company), the rest consumers."""
     rng = rng or random.Random(f"tryton-parties:{SEED}")
     rows = [_party(rng, index, index % 3 == 0) for index in range(1, count + 1)]
@@ -202,21 +202,26 @@ def _company_customer(name: str, region: Region) -> PartyRow:
 class OrderRow:
     party_index: int
     lines: tuple[tuple[int, int], ...]  # (product index, quantity)
-    stage: str  # "draft", "quotation" or "confirmed"
+    stage: str  # one of STAGES
     reference: str
 
 
+# Open sales (draft, quotation, processing) and some completed ones (shipped and invoiced).
+STAGES = ("draft", "quotation", "processing", "shipped")
+
+
 def open_orders(
-    n_parties: int, n_products: int, count: int = 30, rng: random.Random | None = None
+    n_parties: int, product_rows: list[ProductRow], count: int = 48, rng: random.Random | None = None
 ) -> list[OrderRow]:
-    """Open sales in three stages: drafts, quotations and confirmed (being processed)."""
+    """Sales cycling through STAGES; shipped ones take a few units of stocked products only."""
     rng = rng or random.Random(f"tryton-orders:{SEED}")
-    stages = ("draft", "quotation", "confirmed")
+    stocked = [index for index, row in enumerate(product_rows) if row.stock]
     rows = []
     for index in range(count):
-        picks = rng.sample(range(n_products), rng.randint(1, 4))
-        lines = tuple((p, rng.choice((1, 2, 3, 5, 10))) for p in picks)
-        rows.append(
-            OrderRow(rng.randrange(n_parties), lines, stages[index % 3], f"PO-{4100 + index}")
-        )
+        stage = STAGES[index % len(STAGES)]
+        pool = stocked if stage == "shipped" else range(len(product_rows))
+        quantities = (1, 2, 3) if stage == "shipped" else (1, 2, 3, 5, 10)
+        picks = rng.sample(pool, rng.randint(1, 4))
+        lines = tuple((p, rng.choice(quantities)) for p in picks)
+        rows.append(OrderRow(rng.randrange(n_parties), lines, stage, f"PO-{4100 + index}"))
     return rows

@@ -155,6 +155,7 @@ def _launch(workdir: Path, port: int, database: str, password_file: Path) -> Try
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    (workdir / "trytond.pid").write_text(f"{process.pid}\n")
     return TrytonHandle(
         process, HOST, port, database, workdir, ADMIN_LOGIN, password_file, log_path
     )

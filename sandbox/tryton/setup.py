@@ -109,10 +109,13 @@ def _products(model: Any, accounts: dict[str, Record]) -> list[Record]:
             list_price=row.list_price,
             account_category=category,
         )
-        template.cost_price = row.cost_price
         templates.append(template)
     template_model.save(templates)
-    return [template.products[0] for template in templates]
+    variants = [template.products[0] for template in templates]
+    for variant, row in zip(variants, data.products(), strict=True):
+        variant.cost_price = row.cost_price  # per variant (and company) in Tryton
+    model.get("product.product").save(variants)
+    return variants
 
 
 def _parties(model: Any, countries: dict[str, Record]) -> list[int]:
@@ -166,10 +169,11 @@ def _open_orders(
         row["id"]: row["addresses"][0]
         for row in model.get("party.party")._proxy.read(party_ids, ["addresses"], context)
     }
-    stages: dict[str, list[int]] = {"draft": [], "quotation": [], "confirmed": []}
-    prices = [row.list_price for row in data.products()]
+    stages: dict[str, list[int]] = {stage: [] for stage in data.STAGES}
+    product_rows = data.products()
+    prices = [row.list_price for row in product_rows]
     unit_id = products[0].default_uom.id
-    rows = data.open_orders(len(party_ids), len(products))
+    rows = data.open_orders(len(party_ids), product_rows)
     vlist = []
     for row in rows:
         party_id = party_ids[row.party_index]
@@ -195,8 +199,24 @@ def _open_orders(
         )
     for row, sale_id in zip(rows, sale_model._proxy.create(vlist, context), strict=True):
         stages[row.stage].append(sale_id)
-    sale_model._proxy.quote(stages["quotation"] + stages["confirmed"], context)
-    sale_model._proxy.confirm(stages["confirmed"], context)
+    sale_model._proxy.quote(stages["quotation"] + stages["processing"] + stages["shipped"], context)
+    sale_model._proxy.confirm(stages["processing"] + stages["shipped"], context)
+    _ship_and_invoice(model, stages["shipped"], context)
+
+
+def _ship_and_invoice(model: Any, sale_ids: list[int], context: dict[str, Any]) -> None:
+    """Completes the sales' customer shipments and posts their invoices."""
+    sales = model.get("sale.sale")._proxy.read(sale_ids, ["shipments", "invoices"], context)
+    shipment_ids = [i for sale in sales for i in sale["shipments"]]
+    invoice_ids = [i for sale in sales for i in sale["invoices"]]
+    shipments = model.get("stock.shipment.out")._proxy
+    shipments.assign_try(shipment_ids, context)
+    states = {row["state"] for row in shipments.read(shipment_ids, ["state"], context)}
+    if states != {"assigned"}:
+        raise RuntimeError(f"customer shipments {shipment_ids} not all assigned: {states}")
+    for transition in ("pick", "pack", "do"):
+        getattr(shipments, transition)(shipment_ids, context)
+    model.get("account.invoice")._proxy.post(invoice_ids, context)
 
 
 def run(config_file: str, database: str) -> dict[str, float]:

@@ -176,7 +176,16 @@ def ensure_template(cache_dir: Path | None = None) -> Path:
         timings["total"] = round(time.perf_counter() - started, 1)
         stats = {"key": key, "seconds": timings, "bytes": target.stat().st_size}
         target.with_suffix(".json").write_text(json.dumps(stats, indent=2) + "\n")
+        _prune(root, keep=target)
     return target
+
+
+def _prune(root: Path, keep: Path, min_age_s: float = 86400.0) -> None:
+    """Removes templates of other code versions not touched for a day."""
+    for old in root.glob(f"{DATABASE}-*.sqlite"):
+        if old != keep and time.time() - old.stat().st_mtime > min_age_s:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".json").unlink(missing_ok=True)
 
 
 def restore(template: Path, workdir: Path, database: str = DATABASE) -> Path:

@@ -10,6 +10,7 @@ give it back when it is cancelled (WooCommerce's internal ``order_stock_reduced`
 from __future__ import annotations
 
 import copy
+import json
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -374,7 +375,8 @@ class ShopStore:
 
 
 def _copied(page: Page) -> Page:
-    return Page(copy.deepcopy(page.items), page.total, page.total_pages, page.page)
+    # A JSON round trip copies these plain records several times faster than deepcopy.
+    return Page(json.loads(json.dumps(page.items)), page.total, page.total_pages, page.page)
 
 
 def _bad_status() -> RestError:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import paramiko
 import pytest
 
 from canonical.errors import PermanentError, TransientError
@@ -17,9 +18,11 @@ from connectors.transports.sftp import (
     AuthError,
     HostKeyError,
     RemoteExists,
+    RemoteNotFound,
     SftpClient,
     SftpSettings,
 )
+from connectors.transports.sftp_errors import translate
 from sandbox.sshd import SshdHandle
 from tests.transports.conftest import SFTP_PASSWORD
 
@@ -219,3 +222,19 @@ def test_server_restart_reconnects_transparently(sshd: SshdHandle, client: SftpC
     sshd.restart()
     assert client.read_bytes("a.txt") == b"before"
     assert client.connects == 2
+
+
+def test_only_network_failures_are_transient() -> None:
+    def kind(exc: BaseException, *, alive: bool) -> type[BaseException]:
+        mapped = translate(exc, "sftp x: op", alive=alive)
+        assert mapped is not None
+        return type(mapped)
+
+    assert kind(ConnectionResetError(104, "reset"), alive=True) is TransientError
+    assert kind(TimeoutError("timed out"), alive=True) is TransientError
+    assert kind(EOFError(), alive=True) is TransientError  # the stream ended: a drop
+    assert kind(EOFError("End of file"), alive=True) is PermanentError  # an SFTP status
+    assert kind(OSError("Failure"), alive=True) is PermanentError  # the server said no
+    assert kind(OSError("Socket is closed"), alive=False) is TransientError
+    assert kind(FileNotFoundError(2, "No such file"), alive=True) is RemoteNotFound
+    assert issubclass(kind(paramiko.AuthenticationException("x"), alive=True), PermanentError)

@@ -38,7 +38,9 @@ class FaultKnobs:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def stable_files(folder: Path, now: float, settle_s: float, suffixes: tuple[str, ...]) -> list[Path]:
+def stable_files(
+    folder: Path, now: float, settle_s: float, suffixes: tuple[str, ...]
+) -> list[Path]:
     """Finished uploads in ``folder``: right suffix, not hidden or ``.part``, old enough."""
     if not folder.is_dir():
         return []

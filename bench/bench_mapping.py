@@ -1,0 +1,114 @@
+"""Mapping engine throughput against hand-written Python, in the same run.
+
+A realistic WooCommerce order (5 lines, ~30 header fields and ~10 per line) is mapped to its
+canonical customer and sales order:
+
+- ``mapping``: the engine's two compiled mapping files (values + errors, before canonical
+  validation) against ``bench.handwritten_dicts`` making the same dicts (checked equal first);
+- ``with_validation``: ``mappings.woocommerce.map_order`` (engine + pydantic models) against
+  the hand-written ``map_order`` it replaced (``bench.handwritten_woocommerce``).
+
+Goal: engine >= 50,000 records/s on one core and >= 0.5x the hand-written function.
+Run: ``python -m bench.bench_mapping [--seconds 0.5] [--rounds 7]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench import handwritten_dicts, handwritten_woocommerce
+from mappings import woocommerce
+from sandbox.webshop.orders import make_order
+
+GOAL_RPS = 50_000
+GOAL_RATIO = 0.5
+
+
+def sample_order(lines: int = 5) -> dict[str, Any]:
+    for order_id in range(1000, 2000):
+        order = make_order(42, order_id)
+        if len(order["line_items"]) == lines:
+            return order
+    raise LookupError(f"no generated order with {lines} lines")
+
+
+def leaf_count(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(leaf_count(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(leaf_count(v) for v in value)
+    return 1
+
+
+def rate(fn: Callable[[Any], Any], record: Any, seconds: float) -> float:
+    """Records per second of ``fn(record)`` over about ``seconds``."""
+    n, batch, start = 0, 200, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        for _ in range(batch):
+            fn(record)
+        n += batch
+    return n / elapsed
+
+
+def compare(
+    engine: Callable[[Any], Any], baseline: Callable[[Any], Any], record: Any, args: Any
+) -> dict[str, float]:
+    engine_rates, baseline_rates = [], []
+    for _ in range(args.rounds):  # interleaved, so load from elsewhere hits both alike
+        engine_rates.append(rate(engine, record, args.seconds))
+        baseline_rates.append(rate(baseline, record, args.seconds))
+    e, b = statistics.median(engine_rates), statistics.median(baseline_rates)
+    return {"engine_rps": round(e), "handwritten_rps": round(b), "ratio": round(e / b, 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=0.5, help="per measurement")
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+
+    order = sample_order()
+    customer_map, order_map = woocommerce.mappings()
+
+    def engine(record: Any) -> Any:
+        return customer_map.run(record), order_map.run(record)
+
+    customer, sales_order, errors = handwritten_dicts.map_order_dicts(order)
+    mapped_c, mapped_o = engine(order)
+    if (customer, sales_order, errors) != (mapped_c.values, mapped_o.values, []):
+        raise SystemExit("the hand-written baseline and the engine disagree on the sample")
+    if woocommerce.map_order(order).order != handwritten_woocommerce.map_order(order).order:
+        raise SystemExit("the engine's map_order and the old hand-written one disagree")
+
+    calibration = rate(lambda _: sum(range(1000)), None, 0.3)
+    result = {
+        "sample": {
+            "order_lines": len(order["line_items"]),
+            "canonical_fields": leaf_count(mapped_c.values) + leaf_count(mapped_o.values),
+        },
+        "python": platform.python_version(),
+        "calibration_sum_range_1000_per_s": round(calibration),
+        "mapping": compare(engine, handwritten_dicts.map_order_dicts, order, args),
+        "with_validation": compare(
+            woocommerce.map_order, handwritten_woocommerce.map_order, order, args
+        ),
+        "goal": {"records_per_s": GOAL_RPS, "ratio": GOAL_RATIO},
+    }
+    print(json.dumps(result, indent=2))
+    m = result["mapping"]
+    v = result["with_validation"]
+    print(
+        f"engine {m['engine_rps']:,} records/s vs hand-written {m['handwritten_rps']:,}/s: "
+        f"ratio {m['ratio']} (goal >= {GOAL_RPS:,}/s and >= {GOAL_RATIO}); with pydantic "
+        f"validation {v['engine_rps']:,}/s vs {v['handwritten_rps']:,}/s: ratio {v['ratio']}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Mapping engine, mapping files and the `tandem mapping` commands."""
