@@ -146,6 +146,9 @@ class OrderLine(CanonicalModel):
     quantity: Decimal = Field(gt=0)
     unit_of_measure: str = "EA"
     unit_price: Money
+    discount: Money | None = Field(
+        default=None, description="discount on the line: quantity x unit price - line total"
+    )
     line_total: Money
     tax: Money | None = None
 

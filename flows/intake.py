@@ -98,8 +98,10 @@ class GroupCommitSink:
     receiver answers 503; the senders retry, and dedupe makes that safe); the batch's
     transaction stores nothing of it.
 
-    The writer starts with the first delivery. ``close()`` stops it after the queue drains.
-    ``batch_writer`` (default ``receive_many`` on ``hub``) is where a batch goes.
+    The writer starts with the first delivery and ends after ``idle_seconds`` without one (it
+    starts again with the next), so a forgotten sink leaves no thread behind for long.
+    ``close()`` stops it after the queue drains. ``batch_writer`` (default ``receive_many`` on
+    ``hub``) is where a batch goes.
     """
 
     def __init__(
@@ -108,6 +110,7 @@ class GroupCommitSink:
         on_stored: Callable[[str], None] | None = None,
         *,
         max_batch: int = 500,
+        idle_seconds: float = 60.0,
         batch_writer: Callable[[Sequence[IncomingMessage]], list[ReceiveResult]] | None = None,
     ) -> None:
         if max_batch < 1:
@@ -115,11 +118,18 @@ class GroupCommitSink:
         self.hub = hub
         self.on_stored = on_stored  # called after the commit, from the writer thread
         self.max_batch = max_batch
+        self.idle_seconds = idle_seconds
         self._write = batch_writer or (lambda batch: receive_many(hub, batch))
         self._queue: queue.SimpleQueue[_Waiting | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+
+    @property
+    def writing(self) -> bool:
+        """Whether the writer thread is alive (it starts on demand and retires when idle)."""
+        with self._lock:
+            return self._thread is not None
 
     @property
     def pending(self) -> int:
@@ -155,14 +165,27 @@ class GroupCommitSink:
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            batch, stopping = self._take()
+            first = self._next_or_retire()
+            if first is None:
+                return
+            batch, stopping = self._take(first)
             if batch:
                 self._commit(batch)
 
-    def _take(self) -> tuple[list[_Waiting], bool]:
-        """Block for one request, then take whatever else is already queued."""
+    def _next_or_retire(self) -> object | None:
+        """The next queued item; None when idle too long (this thread then ends)."""
+        while True:
+            try:
+                return self._queue.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with self._lock:  # _submit puts under this lock: nothing can slip past
+                    if self._queue.empty():
+                        self._thread = None
+                        return None
+
+    def _take(self, item: object) -> tuple[list[_Waiting], bool]:
+        """``item`` and whatever else is already queued (up to ``max_batch``)."""
         batch: list[_Waiting] = []
-        item = self._queue.get()
         while True:
             if item is _STOP:
                 return batch, True

@@ -6,10 +6,11 @@ A message is a duplicate when its dedupe key is already held — by an earlier r
 earlier message of the same batch — and then answers the first one's id, as ``receive`` does.
 Either the whole batch is stored (with its ``received``/``duplicate`` events) or nothing is.
 
-SQLite and PostgreSQL insert with ``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING`` and then
-read back which id holds each key: the row holds *our* id exactly when *we* inserted it. Keys
-are inserted in sorted order so two concurrent batches on PostgreSQL take their row locks in
-the same order and cannot deadlock. Other databases insert row by row under a savepoint.
+SQLite and PostgreSQL send the batch as one ``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id``: the ids that come back are the rows this batch inserted; only for the other keys
+(already held) is the holder's id read back. Keys are inserted in sorted order so two
+concurrent batches on PostgreSQL take their row locks in the same order and cannot deadlock.
+Other databases insert row by row under a savepoint.
 """
 
 from __future__ import annotations

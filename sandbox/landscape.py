@@ -260,7 +260,7 @@ def _start_all(landscape: Landscape, *, tryton: bool, webhook_url: str | None) -
         )
         erp2.url = erp2.url.rstrip("/")
         env["TANDEM_TRYTON_URL"] = erp2.url
-        env["TANDEM_TRYTON_PASSWORD_FILE"] = str(d / "tryton" / "admin.password")
+        env["TANDEM_TRYTON_PASSWORD_FILE"] = str(d / "tryton" / "admin-password")
 
 
 def _conn_uri(scheme: str, url: str, login: str, password: str) -> str:

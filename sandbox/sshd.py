@@ -2,7 +2,8 @@
 
 Stable API (other sandbox peers build on it)::
 
-    handle = start_sshd(workdir, user="tandem-sftp", port=0, password=None)
+    handle = start_sshd(workdir, user="tandem-sftp", port=0, password=None,
+                        log_level="INFO", extra_config="")
     handle.host, handle.port, handle.user      # "127.0.0.1", the port, the login name
     handle.home                                # the user's home = the SFTP login directory
     handle.client_key                          # ed25519 private key file (no passphrase)
@@ -12,9 +13,10 @@ Stable API (other sandbox peers build on it)::
     handle.known_hosts                         # file with "[127.0.0.1]:PORT ssh-ed25519 AAAA..."
     handle.password                            # the password when password login is enabled
                                                # (a system password: one per user)
-    handle.area("3pl/inbound")                 # a directory under the home, owned by the user
+    handle.area("3pl/inbound", clean=False)    # a directory under the home, owned by the user
     handle.drop(path, data)                    # write a file as an outside party would, atomically
     handle.kill_connections()                  # SIGKILL every live session; the listener stays
+    handle.session_pids()                      # the processes serving connections now
     handle.restart()                           # same port and keys, fresh daemon
     handle.log_text()                          # sshd's own log (``-e``)
     handle.stop()                              # daemon and every session gone
@@ -25,8 +27,10 @@ The server is not chrooted, so a remote path is the same string as the local pat
 
 Needs root (it creates/unlocks the system user and runs ``/usr/sbin/sshd``) and Debian's
 ``openssh-server``. Every instance has its own work directory (host key, client key, config,
-authorized keys, pid file, log), so several may run at once; they share the user's home, so
-give each its own area. Nothing of the product is imported here.
+pid file, log) and its own authorized keys file (``~/.ssh/authorized_keys.tandem-PORT``:
+sshd reads it as the user, who cannot enter pytest's private temp directories), so several
+may run at once; they share the user's home, so give each its own area. Nothing of the
+product is imported here.
 """
 
 from __future__ import annotations

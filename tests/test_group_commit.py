@@ -295,3 +295,19 @@ def test_closed_sink_refuses_with_transient_error(hub: Hub) -> None:
 
     assert isinstance(run_sink(sink, [delivery(1)])[0], TransientError)
     assert count(hub, "inbox") == 0
+
+
+def test_idle_writer_retires_and_comes_back(hub: Hub) -> None:
+    sink = GroupCommitSink(hub, idle_seconds=0.05)
+
+    async def two_visits() -> list[IntakeResult]:
+        first = await sink(delivery(1))
+        assert sink.writing
+        await asyncio.to_thread(wait_until, lambda: not sink.writing, "the idle writer to end")
+        return [first, await sink(delivery(2))]
+
+    try:
+        assert asyncio.run(two_visits()) == [IntakeResult.STORED, IntakeResult.STORED]
+    finally:
+        sink.close()
+    assert count(hub, "inbox") == 2

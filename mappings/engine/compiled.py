@@ -241,8 +241,8 @@ def parse_file(path: FilePath) -> ParsedFile:
         return ParsedFile(path, None, {}, {}, None, [problem])
     problems: list[str] = []
     header = _header(raw, path, problems)
-    params = raw.get("params") if isinstance(raw.get("params"), dict) else {}
-    parser = Parser(path.parent, set(params))
+    params: dict[str, Any] = raw["params"] if isinstance(raw.get("params"), dict) else {}
+    parser = Parser(path.parent, {str(p) for p in params})
     lets: dict[str, Spec] = {}
     for name, value in (raw.get("let") or {}).items():
         lets[str(name)] = parser.spec(value, f"let.{name}")

@@ -25,6 +25,10 @@ def _alpha2(name: str) -> str | None:
     return None if found is None else str(found.alpha_2)
 
 
+def _known_subdivision(code: str) -> bool:
+    return pycountry.subdivisions.get(code=code) is not None  # type: ignore[no-untyped-call]
+
+
 @transform(
     "country",
     "ISO 3166-1 alpha-2 from alpha-2, alpha-3, numeric or English name; "
@@ -77,7 +81,7 @@ def subdivision(argument: Any, _maps: ValueMapSource) -> Transform:
             code = code[len(cc) + 1 :]
         if _SUBDIVISION_CODE.match(code.upper()):
             code = code.upper()
-            if strict and cc and pycountry.subdivisions.get(code=f"{cc}-{code}") is None:
+            if strict and cc and not _known_subdivision(f"{cc}-{code}"):
                 raise ValueError(f"{code!r} is not an ISO 3166-2 subdivision of {cc}")
         elif strict:
             raise ValueError(f"{code!r} is not an ISO 3166-2 subdivision code")

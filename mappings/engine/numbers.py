@@ -122,7 +122,8 @@ def round_(argument: Any, _maps: ValueMapSource) -> Transform:
     )
     places = opts.get("places")
     need(isinstance(places, int) and 0 <= places <= 12, "round: places is 0..12")
-    mode = _MODES.get(opts.get("mode", "half_even"), "")
+    assert isinstance(places, int)
+    mode = _MODES.get(str(opts.get("mode", "half_even")), "")
     need(mode != "", f"round: mode is one of {sorted(_MODES)}")
     exponent = Decimal(1).scaleb(-places)
     return lambda value: exact_decimal(value).quantize(exponent, rounding=mode)
@@ -153,6 +154,12 @@ def divide(value: Any) -> Decimal | None:
     if pair[1] == 0:
         raise ValueError("division by zero")
     return pair[0] / pair[1]
+
+
+@simple("subtract", "a - b for from: [a, b]")
+def subtract(value: Any) -> Decimal | None:
+    pair = _pair(value, "subtract")
+    return None if pair is None else pair[0] - pair[1]
 
 
 @simple("multiply", "a * b for from: [a, b]")

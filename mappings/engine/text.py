@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -27,6 +28,11 @@ def text(value: Any) -> str | None:
 @simple("trim", "strip spaces; empty text counts as missing")
 def trim(value: Any) -> Any:
     return value.strip() or None if isinstance(value, str) else value
+
+
+@simple("html_unescape", "decode HTML entities (&ndash; &amp; &#8211;) as web shops send them")
+def html_unescape(value: Any) -> Any:
+    return html.unescape(value) if isinstance(value, str) else value
 
 
 @simple("upper", "upper case")
@@ -88,8 +94,9 @@ def split(argument: Any, _maps: ValueMapSource) -> Transform:
     )
     sep = opts.get("sep")
     need(isinstance(sep, str) and sep != "", "split: sep must be non-empty text")
-    index = opts.get("index")
-    need(index is None or isinstance(index, int), "split: index must be an integer")
+    raw_index = opts.get("index")
+    need(raw_index is None or isinstance(raw_index, int), "split: index must be an integer")
+    index = raw_index if isinstance(raw_index, int) else None
 
     def run(value: Any) -> Any:
         parts = [p.strip() for p in str(value).split(sep) if p.strip()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,7 +32,7 @@ def _formats(value: Any) -> tuple[str, ...]:
     return formats
 
 
-def _parser(formats: tuple[str, ...]) -> Any:
+def _parser(formats: tuple[str, ...]) -> Callable[[str], datetime]:
     def parse(text: str) -> datetime:
         for fmt in formats:
             try:

@@ -25,12 +25,28 @@ def customer_to_nav(customer: Customer, *, no: str | None = None) -> dict[str, A
     return record
 
 
-def sales_order_to_nav(order: SalesOrder, *, customer_no: str) -> dict[str, Any]:
+SHIPPING_CHARGE = {"Type": "G_L_Account", "No": "6110", "Description": "Shipping"}
+"""The line that carries an order's shipping charge: a G/L account line, as NAV posts freight.
+Set ``No`` to the freight account of the ERP's chart of accounts (or use ``Charge_Item``)."""
+
+
+def sales_order_to_nav(
+    order: SalesOrder, *, customer_no: str, shipping_charge: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The Sales_Order record; a shipping total above zero becomes one more line."""
     record: dict[str, Any] = (
         load_mapping(HERE / "sales_order.from_canonical.yaml")
         .map(order, params={"customer_no": customer_no})
         .value
     )
+    shipping = order.shipping_total
+    if shipping is not None and shipping.amount > 0:
+        line = {
+            **(shipping_charge or SHIPPING_CHARGE),
+            "Quantity": 1,
+            "Unit_Price": shipping.amount,
+        }
+        record["SalesLines"]["Sales_Order_Line"].append(line)
     return record
 
 

@@ -178,9 +178,7 @@ def parties(count: int = 290, rng: random.Random | None = None) -> list[PartyRow
     """``count`` customers: every third a trade customer (company), the rest consumers."""
     rng = rng or random.Random(f"tryton-parties:{SEED}")
     rows = [_party(rng, index, index % 3 == 0) for index in range(1, count + 1)]
-    rows[:0] = [
-        _company_customer(name, region) for region in REGIONS for name in region.companies
-    ]
+    rows[:0] = [_company_customer(name, region) for region in REGIONS for name in region.companies]
     return rows
 
 
@@ -211,7 +209,10 @@ STAGES = ("draft", "quotation", "processing", "shipped")
 
 
 def open_orders(
-    n_parties: int, product_rows: list[ProductRow], count: int = 48, rng: random.Random | None = None
+    n_parties: int,
+    product_rows: list[ProductRow],
+    count: int = 48,
+    rng: random.Random | None = None,
 ) -> list[OrderRow]:
     """Sales cycling through STAGES; shipped ones take a few units of stocked products only."""
     rng = rng or random.Random(f"tryton-orders:{SEED}")

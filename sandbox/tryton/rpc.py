@@ -18,16 +18,40 @@ from typing import Any
 
 import httpx
 
+# Errors trytond answers as ``[name, details]``; anything else comes as ``[text, traceback]``.
+_TRYTON_ERRORS = frozenset(
+    {"UserError", "UserWarning", "LoginException", "ConcurrencyException", "RateLimitException"}
+)
+
 
 class TrytonError(Exception):
-    """An error the server answered: ``kind`` is e.g. ``UserError``; ``args`` keep its details."""
+    """An error the server answered: ``kind`` is e.g. ``UserError``; ``detail`` its details.
 
-    def __init__(self, method: str, kind: str, detail: Any) -> None:
-        message = detail[0] if isinstance(detail, list | tuple) and detail else detail
+    ``UserError`` details are ``[message, description, domain]``; ``UserWarning`` details are
+    ``[warning name, message, description]``; a server fault has kind ``ServerError`` and the
+    server's traceback in ``traceback``.
+    """
+
+    def __init__(self, method: str, kind: str, detail: Any, traceback: str = "") -> None:
+        if kind == "UserWarning" and isinstance(detail, list | tuple) and len(detail) > 1:
+            message = detail[1]
+        elif isinstance(detail, list | tuple) and detail:
+            message = detail[0]
+        else:
+            message = detail
         super().__init__(f"{method}: {kind}: {message}")
         self.method = method
         self.kind = kind
         self.detail = detail
+        self.traceback = traceback
+
+    @classmethod
+    def from_answer(cls, method: str, error: Any) -> TrytonError:
+        if isinstance(error, list) and len(error) == 2 and error[0] in _TRYTON_ERRORS:
+            return cls(method, error[0], error[1])
+        if isinstance(error, list) and error:
+            return cls(method, "ServerError", str(error[0]), "".join(map(str, error[1:])))
+        return cls(method, "ServerError", str(error))
 
 
 class LoginFailed(TrytonError):
@@ -68,8 +92,8 @@ def _encode(obj: Any) -> Any:
     if isinstance(obj, datetime.date):
         return {"__class__": "date", "year": obj.year, "month": obj.month, "day": obj.day}
     if isinstance(obj, datetime.time):
-        fields = ("hour", "minute", "second", "microsecond")
-        return {"__class__": "time", **{name: getattr(obj, name) for name in fields}}
+        parts = ("hour", "minute", "second", "microsecond")
+        return {"__class__": "time", **{name: getattr(obj, name) for name in parts}}
     if isinstance(obj, datetime.timedelta):
         return {"__class__": "timedelta", "seconds": obj.total_seconds()}
     if isinstance(obj, bytes | bytearray):
@@ -117,9 +141,7 @@ class TrytonClient:
         response.raise_for_status()
         answer = loads(response.content)
         if answer.get("error"):
-            error = answer["error"]
-            kind, detail = (error[0], error[1]) if len(error) > 1 else ("Error", error)
-            raise TrytonError(method, str(kind), detail)
+            raise TrytonError.from_answer(method, answer["error"])
         return answer.get("result")
 
     def model(self, name: str, method: str, *args: Any, **context: Any) -> Any:

@@ -52,6 +52,7 @@ class TrytonHandle:
     password_file: Path
     log_path: Path
     started_in: float = 0.0
+    stopped: bool = field(default=False, repr=False)
 
     @property
     def pid(self) -> int:
@@ -83,15 +84,22 @@ class TrytonHandle:
         raise ProcessLookupError(f"trytond {self.pid} has no VmRSS (not running?)")
 
     def stop(self, timeout: float = 15.0) -> float:
-        """SIGTERM to the process group, SIGKILL after ``timeout``; returns seconds taken."""
+        """SIGTERM to the process group, SIGKILL after ``timeout``; returns seconds taken.
+
+        Idempotent: the group is signalled only by the first call (its id may be reused later).
+        """
         started = time.perf_counter()
-        if self.process.poll() is None:
-            _signal_group(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                _signal_group(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
+        if self.stopped:
+            return 0.0
+        self.stopped = True
+        if self.process.poll() is not None:
+            return 0.0  # exited (and reaped) already: its group id is not ours any more
+        _signal_group(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _signal_group(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
         _signal_group(self.process.pid, signal.SIGKILL)  # anything it left in its group
         return time.perf_counter() - started
 

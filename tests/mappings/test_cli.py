@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -78,8 +79,8 @@ def test_preview_lists_the_errors_with_their_fields() -> None:
 
 def test_preview_of_a_canonical_to_system_mapping_takes_parameters(tmp_path: Path) -> None:
     address = {"kind": "billing", "street": "1 Rue", "city": "Paris", "country": "FR"}
-    customer = {"kind": "organisation", "name": "Brasserie du Coin", "email": "a@b.example"}
-    customer["addresses"] = [address]
+    customer: dict[str, Any] = {"kind": "organisation", "name": "Brasserie du Coin"}
+    customer |= {"email": "a@b.example", "addresses": [address]}
     sample = write(tmp_path, "customer.json", json.dumps(customer))
     mapping = ROOT / "mappings" / "nav" / "customer.from_canonical.yaml"
     result = runner.invoke(

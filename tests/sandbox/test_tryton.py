@@ -1,4 +1,4 @@
-"""Tryton 8.2 on loopback: a sale goes through the real ERP over JSON-RPC; the demo data is there."""
+"""Tryton 8.2 on loopback: a sale goes through the real ERP over JSON-RPC; the demo data is in."""
 
 from __future__ import annotations
 
@@ -31,7 +31,13 @@ def _stocked_products(client: TrytonClient, count: int) -> list[dict[str, Any]]:
     rows = client.search_read(
         "product.product",
         [("code", "like", "TDM-%")],
-        ["code", "quantity", "list_price_used", "default_uom", "customer_taxes_used"],
+        [
+            "code",
+            "quantity",
+            "list_price_used",
+            "default_uom",
+            "account_category.customer_taxes_used",
+        ],
         locations=[storage],
     )
     return [row for row in rows if row["quantity"] >= 10][:count]
@@ -45,7 +51,7 @@ def _create_sale(client: TrytonClient) -> int:
             "quantity": float(quantity),
             "unit": product["default_uom"],
             "unit_price": product["list_price_used"],
-            "taxes": [("add", product["customer_taxes_used"])],
+            "taxes": [("add", product["account_category."]["customer_taxes_used"])],
         }
         for product, quantity in zip(_stocked_products(client, 2), (2, 3), strict=True)
     ]
@@ -97,8 +103,9 @@ def test_a_sale_is_quoted_confirmed_shipped_and_invoiced(tryton_admin: TrytonCli
 
 def test_an_invalid_sale_is_refused_with_the_field_named(tryton_admin: TrytonClient) -> None:
     party, _address = _party_with_address(tryton_admin)
-    line = {"product": _stocked_products(tryton_admin, 1)[0]["id"], "quantity": 1.0}
-    with pytest.raises(TrytonError, match="Unit Price") as caught:
+    product = _stocked_products(tryton_admin, 1)[0]
+    line = {"product": product["id"], "quantity": 1.0, "unit": product["default_uom"]}
+    with pytest.raises(TrytonError, match='required for field "Unit Price"') as caught:
         tryton_admin.model("sale.sale", "create", [{"party": party, "lines": [("create", [line])]}])
     assert caught.value.kind == "UserError"
 

@@ -96,7 +96,8 @@ def test_settings_without_host_key_verification_are_rejected() -> None:
 
 def test_key_and_password_logins_both_work(sshd: SshdHandle, sftp_settings: Settings) -> None:
     by_password = sftp_settings(key_file=None, password=SFTP_PASSWORD)
-    for settings in (sftp_settings(), by_password):
+    key_text = sftp_settings(key_file=None, private_key=sshd.client_key.read_text())
+    for settings in (sftp_settings(), by_password, key_text):
         with SftpClient(settings) as client:
             client.put_bytes(b"hello", "hello.txt")
             assert client.stat("hello.txt").size == 5
