@@ -87,6 +87,8 @@ def main() -> None:
         raise SystemExit("the engine's map_order and the old hand-written one disagree")
 
     calibration = rate(lambda _: sum(range(1000)), None, 0.3)
+    m = compare(engine, handwritten_dicts.map_order_dicts, order, args)
+    v = compare(woocommerce.map_order, handwritten_woocommerce.map_order, order, args)
     result = {
         "sample": {
             "order_lines": len(order["line_items"]),
@@ -94,15 +96,11 @@ def main() -> None:
         },
         "python": platform.python_version(),
         "calibration_sum_range_1000_per_s": round(calibration),
-        "mapping": compare(engine, handwritten_dicts.map_order_dicts, order, args),
-        "with_validation": compare(
-            woocommerce.map_order, handwritten_woocommerce.map_order, order, args
-        ),
+        "mapping": m,
+        "with_validation": v,
         "goal": {"records_per_s": GOAL_RPS, "ratio": GOAL_RATIO},
     }
     print(json.dumps(result, indent=2))
-    m = result["mapping"]
-    v = result["with_validation"]
     print(
         f"engine {m['engine_rps']:,} records/s vs hand-written {m['handwritten_rps']:,}/s: "
         f"ratio {m['ratio']} (goal >= {GOAL_RPS:,}/s and >= {GOAL_RATIO}); with pydantic "

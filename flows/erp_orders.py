@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from canonical.errors import PermanentError
-from canonical.models import Customer, Entity, SalesOrder
+from canonical.errors import PermanentError, TransientError
+from canonical.models import Customer, Entity, OrderStatus, SalesOrder
 from flows.delivery import Delivered, Handler, Link
 from hub.store import DeliveryTask, Hub
 from mappings import nav
@@ -26,6 +26,7 @@ class Ack(Protocol):
 class ErpWriter(Protocol):
     def write_customer(self, record: dict[str, Any]) -> Ack: ...
     def write_sales_order(self, record: dict[str, Any]) -> Ack: ...
+    def cancel_sales_order(self, external_document_no: str) -> Ack | None: ...
 
 
 class ErpOrderDelivery:
@@ -58,9 +59,11 @@ class ErpOrderDelivery:
             customer = hs.load(order.customer_id, Customer)
             customer_no = hs.external_id(Entity.CUSTOMER, order.customer_id, self.system)
         assert isinstance(customer, Customer)
+        if order.status is OrderStatus.CANCELLED:
+            return self._cancel(order)
         links: list[Link] = []
         if customer_no is None:  # the customer's own delivery has not happened yet
-            ack = self.erp.write_customer(nav.customer_to_nav(customer))
+            ack = self._write_customer_for(order, customer)
             customer_no = ack.external_id
             links.append(
                 Link(Entity.CUSTOMER, order.customer_id, self.system, customer_no, ack.version)
@@ -70,3 +73,17 @@ class ErpOrderDelivery:
             Link(Entity.SALES_ORDER, task.canonical_id, self.system, ack.external_id, ack.version)
         )
         return Delivered(ack.external_id, links=links, detail=f"customer {customer_no}")
+
+    def _write_customer_for(self, order: SalesOrder, customer: Customer) -> Ack:
+        try:
+            return self.erp.write_customer(nav.customer_to_nav(customer))
+        except (TransientError, PermanentError) as exc:
+            raise type(exc)(
+                f"customer of order {order.order_number} could not be written first: {exc}"
+            ) from exc
+
+    def _cancel(self, order: SalesOrder) -> Delivered:
+        ack = self.erp.cancel_sales_order(order.order_number)
+        if ack is None:
+            return Delivered("", detail="cancelled: the ERP had no such order")
+        return Delivered(ack.external_id, detail="cancelled: order deleted in the ERP")

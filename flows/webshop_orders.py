@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from canonical.errors import InvalidRecord
-from canonical.models import Entity
+from canonical.models import Entity, OrderStatus
 from flows.summary import FlowSummary
 from hub.schema import InboxMessage, InboxStatus
 from hub.store import Hub, HubSession, UpsertOutcome
@@ -104,33 +104,46 @@ class OrderIntake:
             summary.changed += 1
         else:
             summary.unchanged += 1
+        deliverable = mapped.source_status in self.config.deliverable_statuses
+        cancelled = mapped.order.status is OrderStatus.CANCELLED
         for target in self.config.targets:
             if target == self.config.source_system:
                 continue  # never echo a change back to where it came from
-            if customer.changed:
-                hs.enqueue(
-                    message_id=message.id,
-                    target_system=target,
-                    entity=Entity.CUSTOMER,
-                    canonical_id=customer.canonical_id,
-                    record_version=customer.version,
-                    correlation_id=correlation,
-                )
-            if order.changed and mapped.source_status in self.config.deliverable_statuses:
-                hs.enqueue(
-                    message_id=message.id,
-                    target_system=target,
-                    entity=Entity.SALES_ORDER,
-                    canonical_id=order.canonical_id,
-                    record_version=order.version,
-                    correlation_id=correlation,
-                )
+            known = hs.external_id(Entity.SALES_ORDER, order.canonical_id, target) is not None
+            customer_known = (
+                hs.external_id(Entity.CUSTOMER, customer.canonical_id, target) is not None
+            )
+            # a customer goes to the ERP with its first order the ERP takes (an unpaid order
+            # does not create one); later changes follow it there
+            if customer.changed and (customer_known or (deliverable and not cancelled)):
+                self._enqueue(hs, message, target, Entity.CUSTOMER, customer, correlation)
+            # a cancellation matters only where the order went; other changes where it goes
+            if order.changed and ((cancelled and known) or (deliverable and not cancelled)):
+                self._enqueue(hs, message, target, Entity.SALES_ORDER, order, correlation)
         hs.finish_inbox(
             message.id,
             InboxStatus.PROCESSED,
             correlation_id=correlation,
             entity=Entity.SALES_ORDER,
             canonical_id=order.canonical_id,
+        )
+
+    @staticmethod
+    def _enqueue(
+        hs: HubSession,
+        message: InboxMessage,
+        target: str,
+        entity: Entity,
+        outcome: UpsertOutcome,
+        correlation: str,
+    ) -> None:
+        hs.enqueue(
+            message_id=message.id,
+            target_system=target,
+            entity=entity,
+            canonical_id=outcome.canonical_id,
+            record_version=outcome.version,
+            correlation_id=correlation,
         )
 
     def _store_customer(self, hs: HubSession, mapped: MappedOrder) -> UpsertOutcome:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from connectors.webhooks.models import WebhookSource
 from flows.erp_orders import ErpWriter
@@ -15,6 +16,8 @@ from tandem.settings import TandemSettings
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+
+    from flows.intake import GroupCommitSink
 
 
 class ConfigurationError(Exception):
@@ -27,6 +30,7 @@ class Runtime:
     def __init__(self, settings: TandemSettings | None = None) -> None:
         self.settings = settings or TandemSettings()
         self._erp: ErpWriter | None = None
+        self._sinks: list[GroupCommitSink] = []
 
     @cached_property
     def hub(self) -> Hub:
@@ -53,6 +57,12 @@ class Runtime:
                 raise ConfigurationError(
                     "no ERP configured: set TANDEM_ERP_SOAP_URL to the page services' base URL "
                     "(e.g. http://erp:7047/WS/CRONUS/Page/)"
+                )
+            if urlsplit(s.erp_soap_url).password is not None:
+                raise ConfigurationError(
+                    "TANDEM_ERP_SOAP_URL carries a password: put the credentials in "
+                    "TANDEM_ERP_SOAP_USERNAME and TANDEM_ERP_SOAP_PASSWORD instead (URLs end up "
+                    "in logs and error messages)"
                 )
             self._erp = ErpSoapConnector(
                 ErpSoapSettings(
@@ -82,12 +92,14 @@ class Runtime:
         from connectors.webhooks.app import create_webhook_app
         from flows.intake import GroupCommitSink
 
+        sink = GroupCommitSink(self.hub, on_stored)
+        self._sinks.append(sink)
         return create_webhook_app(
-            self.webhook_sources(),
-            GroupCommitSink(self.hub, on_stored),
-            max_body_bytes=self.settings.webhook_max_body_bytes,
+            self.webhook_sources(), sink, max_body_bytes=self.settings.webhook_max_body_bytes
         )
 
     def close(self) -> None:
+        for sink in self._sinks:
+            sink.close()
         if "hub" in self.__dict__:
             self.hub.close()

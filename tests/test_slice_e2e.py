@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +262,61 @@ def test_cli_tracks_an_order_by_its_number(
     assert erp_order.No in shown.output and "delivered" in shown.output
     missing = CliRunner().invoke(cli, ["messages", "show", "--correlation", "nope"], env=cli_env)
     assert missing.exit_code == 1 and "no message" in missing.output
+
+
+def erp_customers(erp: ErpHandle) -> list[Any]:
+    client = zeep.Client(erp.wsdl_url("Customer"))
+    service = client.create_service(
+        "{urn:microsoft-dynamics-schemas/page/customer}Customer_Binding",
+        f"{erp.base_url}Customer",
+    )
+    return list(service.ReadMultiple(filter=[{"Field": "No", "Criteria": ""}], setSize=0) or [])
+
+
+def test_order_updates_and_cancellation_follow_the_order_into_the_erp(
+    runtime: Runtime, shop: WebhookSender, erp: ErpHandle
+) -> None:
+    order = paid_order(7001)
+    number = str(order["number"])
+    shop.send("order.created", order)
+    run_orders(runtime)
+    [before] = erp_orders(erp, number)
+    # the customer changes the quantity of the first line (WooCommerce sends order.updated)
+    changed = json.loads(json.dumps(order))
+    item = changed["line_items"][0]
+    unit = Decimal(item["subtotal"]) / item["quantity"]
+    item["quantity"] += 2
+    item["subtotal"] = item["total"] = str((unit * item["quantity"]).quantize(Decimal("0.01")))
+    changed["date_modified_gmt"] = "2030-01-01T00:00:00"
+    shop.send("order.updated", changed)
+    summary = run_orders(runtime)
+    assert (summary.changed, summary.delivered, summary.dead) == (1, 1, 0)
+    [after] = erp_orders(erp, number)
+    assert after.No == before.No  # the same ERP order, changed in place
+    first = after.SalesLines.Sales_Order_Line[0]
+    assert Decimal(first.Quantity) == item["quantity"]
+    # an older version arriving late changes nothing
+    shop.send("order.updated", order | {"date_modified_gmt": "2029-01-01T00:00:00"})
+    late = run_orders(runtime)
+    assert (late.stale, late.delivered) == (1, 0)
+    # the shop cancels the order: the open ERP order is deleted, once
+    cancelled = changed | {"status": "cancelled", "date_modified_gmt": "2030-01-02T00:00:00"}
+    shop.send("order.updated", cancelled)
+    assert run_orders(runtime).delivered == 1
+    assert erp_orders(erp, number) == []
+
+
+def test_unpaid_order_reaches_the_erp_only_once_paid(
+    runtime: Runtime, shop: WebhookSender, erp: ErpHandle
+) -> None:
+    order = paid_order(8001) | {"status": "pending"}
+    shop.send("order.created", order)
+    summary = run_orders(runtime)
+    assert (summary.changed, summary.delivered) == (1, 0)
+    assert erp_orders(erp, str(order["number"])) == []
+    assert erp_customers(erp) == []  # no ERP customer for an order nobody paid
+    paid = order | {"status": "processing", "date_modified_gmt": "2030-01-01T00:00:00"}
+    shop.send("order.updated", paid)
+    assert run_orders(runtime).delivered >= 1
+    assert len(erp_orders(erp, str(order["number"]))) == 1
+    assert len(erp_customers(erp)) == 1

@@ -43,7 +43,7 @@ def test_up_status_down_leaves_no_process(tmp_path: Path) -> None:
         assert oct((directory / "connections.env").stat().st_mode & 0o777) == "0o600"
         env = dict(line.split("=", 1) for line in settings.splitlines())
         erp_wsdl = env["TANDEM_ERP_SOAP_URL"].strip("'") + "Customer?wsdl"
-        assert "<definitions xmlns=\"http://schemas.xmlsoap.org/wsdl/\"" in httpx.get(erp_wsdl).text
+        assert '<definitions xmlns="http://schemas.xmlsoap.org/wsdl/"' in httpx.get(erp_wsdl).text
         shop = env["TANDEM_WEBSHOP_URL"].strip("'")
         key, secret = (
             env[k].strip("'")
