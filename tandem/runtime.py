@@ -34,7 +34,7 @@ class Runtime:
 
     @cached_property
     def hub(self) -> Hub:
-        return Hub(self.settings.hub_url)
+        return Hub(self.settings.hub_url, sqlite_synchronous=self.settings.sqlite_synchronous)
 
     @property
     def retry_policy(self) -> RetryPolicy:

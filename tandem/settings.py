@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import (
@@ -22,6 +23,7 @@ class TandemSettings(BaseSettings):
 
     home: Path = Path("var")
     database_url: str | None = None
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
 
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8088
