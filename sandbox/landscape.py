@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -103,7 +104,7 @@ def _spawn(
 ) -> tuple[subprocess.Popen[bytes], Path]:
     log = directory / "logs" / f"{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
+    with log.open("wb") as out:  # a fresh log: its ready line is this run's
         process = subprocess.Popen(
             [sys.executable, "-m", *args],
             cwd=ROOT,
@@ -230,7 +231,8 @@ def _start_all(landscape: Landscape, *, tryton: bool, webhook_url: str | None) -
             started_in=round(time.monotonic() - started, 2),
         )
     )
-    area = sshd.area("partners")
+    # one area per landscape directory: two checkouts' sandboxes never share files
+    area = sshd.area(f"partners-{hashlib.sha256(str(d).encode()).hexdigest()[:8]}", clean=True)
     env |= {
         "TANDEM_SFTP_HOST": sshd.host,
         "TANDEM_SFTP_PORT": str(sshd.port),
@@ -250,6 +252,7 @@ def _start_all(landscape: Landscape, *, tryton: bool, webhook_url: str | None) -
         r"file partners running on \S+",
     )
     files.url = f"sftp://{sshd.user}@{sshd.host}:{sshd.port}{area}"
+    files.detail = str(area)  # the partners' root, where their control file lives
 
     if tryton:
         erp2, _ = _start_http_peer(
@@ -261,6 +264,33 @@ def _start_all(landscape: Landscape, *, tryton: bool, webhook_url: str | None) -
         erp2.url = erp2.url.rstrip("/")
         env["TANDEM_TRYTON_URL"] = erp2.url
         env["TANDEM_TRYTON_PASSWORD_FILE"] = str(d / "tryton" / "admin-password")
+
+
+def set_knobs(directory: Path, peer_name: str, knobs: dict[str, object]) -> dict[str, object]:
+    """Change a running peer's fault knobs (latency, error rate, time-outs, dropped
+    connections, duplicates, malformed output...); returns what the peer reports back."""
+    landscape = Landscape.load(directory)
+    peer = next((p for p in landscape.peers if p.name == peer_name), None)
+    if peer is None:
+        known = ", ".join(p.name for p in landscape.peers) or "none running"
+        raise RuntimeError(f"no peer {peer_name!r} in this sandbox ({known})")
+    if peer.name == "file_partners":
+        control = Path(peer.detail) / ".partners" / "control.json"
+        control.parent.mkdir(parents=True, exist_ok=True)
+        current = json.loads(control.read_text()) if control.exists() else {}
+        for partner, values in knobs.items():
+            if not isinstance(values, dict):
+                raise RuntimeError("file partner knobs are {partner: {knob: value}}")
+            current.setdefault(partner, {}).update(values)
+        control.write_text(json.dumps(current))
+        return current
+    base = {"erp_soap": "/WS/", "webshop": "/wp-json", "crm": "/legacy"}.get(peer.name)
+    if base is None:
+        raise RuntimeError(f"{peer.name} has no knobs of its own (use its process or sshd)")
+    answer = httpx.post(peer.url.split(base)[0] + "/_control", json=knobs, timeout=10)
+    answer.raise_for_status()
+    result: dict[str, object] = answer.json()
+    return result
 
 
 def _conn_uri(scheme: str, url: str, login: str, password: str) -> str:
@@ -325,6 +355,17 @@ def _probe(peer: Peer) -> str:
         "erp_soap": lambda u: f"HTTP {httpx.get(u.split('/WS/')[0] + '/_health').status_code}",
         "webshop": lambda u: f"HTTP {httpx.get(u.split('/wp-json')[0] + '/_control').status_code}",
         "crm": lambda u: f"HTTP {httpx.get(u.split('/legacy')[0] + '/_control').status_code}",
+        "tryton": lambda u: (
+            "JSON-RPC "
+            + str(
+                httpx.post(
+                    u.rstrip("/") + "/rpc/",
+                    json={"id": 1, "method": "common.server.version", "params": []},
+                )
+                .json()
+                .get("result")
+            )
+        ),
     }
     check = checks.get(peer.name)
     if check is None:
@@ -336,27 +377,59 @@ def _probe(peer: Peer) -> str:
 
 
 def _rss_mb(pid: int) -> float:
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0.0
-    match = re.search(r"VmRSS:\s+(\d+) kB", text)
-    return int(match.group(1)) / 1024 if match else 0.0
+    """Resident memory of a peer with all its descendants (e.g. the trytond it started)."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(proc.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            text = Path(f"/proc/{current}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"VmRSS:\s+(\d+) kB", text)
+        total += int(match.group(1)) if match else 0
+    return total / 1024
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tandem sandbox", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "knobs"])
+    parser.add_argument("peer", nargs="?", help="knobs: the peer (erp_soap, webshop, ...)")
+    parser.add_argument("values", nargs="?", help="knobs: JSON, e.g. '{\"latency_ms\": 200}'")
+    parser.add_argument(
+        "--knobs",
+        default="{}",
+        help='up: fault knobs per peer, e.g. \'{"erp_soap": {"error_rate": 0.1}}\'',
+    )
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="where state and logs go")
     parser.add_argument("--no-tryton", action="store_true", help="skip the Tryton ERP")
     parser.add_argument("--webhook-url", help="where the web shop delivers its webhooks")
     args = parser.parse_args(argv)
     directory = args.dir.resolve()
+    if args.command == "knobs":
+        try:
+            values = json.loads(args.values or "{}")
+            print(json.dumps(set_knobs(directory, args.peer or "", values), indent=2))
+        except (RuntimeError, ValueError, httpx.HTTPError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
     if args.command == "up":
         started = time.monotonic()
         try:
+            start_knobs = json.loads(args.knobs)
             landscape = up(directory, tryton=not args.no_tryton, webhook_url=args.webhook_url)
-        except (RuntimeError, OSError) as exc:
+            for peer_name, values in start_knobs.items():
+                set_knobs(directory, peer_name, values)
+        except (RuntimeError, OSError, ValueError, httpx.HTTPError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         for peer in landscape.peers:

@@ -133,13 +133,15 @@ def main(
 )
 def sandbox(
     ctx: typer.Context,
-    command: Annotated[str, typer.Argument(help="up, down or status")],
+    command: Annotated[str, typer.Argument(help="up, down, status or knobs")],
 ) -> None:
     """Start, stop or show the sandbox landscape (outside systems on loopback, for demo/tests)."""
     import subprocess
 
-    if command not in ("up", "down", "status"):
-        err.print(f"[red]error:[/red] unknown sandbox command {command!r}: use up, down or status")
+    if command not in ("up", "down", "status", "knobs"):
+        err.print(
+            f"[red]error:[/red] unknown sandbox command {command!r}: use up, down, status or knobs"
+        )
         raise typer.Exit(2)
     try:
         result = subprocess.run(

@@ -16,9 +16,10 @@ from lxml import etree
 from zeep.exceptions import Fault
 from zeep.helpers import serialize_object
 
+from sandbox.erp_soap.codeunits import CODEUNITS
 from sandbox.erp_soap.pages import PAGES
 from sandbox.erp_soap.server import ErpHandle, start_in_thread
-from sandbox.erp_soap.wsdlgen import render, wsdl_path
+from sandbox.erp_soap.wsdlgen import codeunit_wsdl_path, render, wsdl_path
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOMER_NS = "urn:microsoft-dynamics-schemas/page/customer"
@@ -77,6 +78,8 @@ def order(customer_no: str, ext: str, qty: int = 1, price: str = "10.00", **extr
 def test_wsdl_files_are_generated_from_the_page_table() -> None:
     for page in PAGES.values():
         assert wsdl_path(page.name).read_text(encoding="utf-8") == render(page)
+    for codeunit in CODEUNITS.values():
+        assert codeunit_wsdl_path(codeunit.name).read_text(encoding="utf-8") == render(codeunit)
 
 
 @pytest.mark.parametrize("query", ["wsdl", "WSDL"])
@@ -347,6 +350,8 @@ def test_command_line_prints_ready_and_serves(tmp_path: Path) -> None:
         assert process.stdout is not None
         line = process.stdout.readline()
         assert "ready" in line
+        assert "codeunits: SalesOrderPosting" in line
+        assert "300 Customer, 200 Item" in line  # seeded by default (--seed 1)
         base = line.split(" on ")[1].split()[0]
         assert requests.get(f"{base}Customer?wsdl", timeout=5).status_code == 200
     finally:

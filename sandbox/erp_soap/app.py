@@ -1,10 +1,13 @@
-"""The sandbox ERP as a WSGI application: NAV-style page URLs, fault knobs and counters.
+"""The sandbox ERP as a WSGI application: NAV-style page and codeunit URLs, knobs, counters.
 
-GET  /WS/<Company>/Page/<Page>?wsdl    the page WSDL (address rewritten to this server)
-POST /WS/<Company>/Page/<Page>         SOAP 1.1 call
-GET  /_health                          200 when serving
-GET  /_control                         knobs and per-operation call counters
-POST /_control  {"latency_ms", "error_rate", "down", "seed", "fail_next", "retry_after"}
+GET  /WS/<Company>/Page/<Page>?wsdl           the page WSDL (address rewritten to this server)
+POST /WS/<Company>/Page/<Page>                SOAP 1.1 call
+GET  /WS/<Company>/Codeunit/<Codeunit>?wsdl   a codeunit's WSDL (SalesOrderPosting)
+POST /WS/<Company>/Codeunit/<Codeunit>        SOAP 1.1 call
+GET  /_health                                 200 when serving
+GET  /_control                                knobs and per-operation call counters
+POST /_control  {"latency_ms", "error_rate", "down", "seed", "fail_next", "retry_after",
+                 "strict_items", "allow_negative_inventory"}
 """
 
 from __future__ import annotations
@@ -23,15 +26,24 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.erp_soap import soapxml
+from sandbox.erp_soap.codeunit_service import SalesOrderPostingService
+from sandbox.erp_soap.codeunits import SALES_ORDER_POSTING
 from sandbox.erp_soap.pages import PAGES, PageSpec
+from sandbox.erp_soap.posting import Posting
 from sandbox.erp_soap.rules import BusinessError
-from sandbox.erp_soap.service import PageService
+from sandbox.erp_soap.seed import seed_store
+from sandbox.erp_soap.service import PageService, SoapService
 from sandbox.erp_soap.store import Store
-from sandbox.erp_soap.wsdlgen import PLACEHOLDER_ADDRESS, wsdl_path
+from sandbox.erp_soap.wsdlgen import (
+    CODEUNIT_PLACEHOLDER_ADDRESS,
+    PLACEHOLDER_ADDRESS,
+    codeunit_wsdl_path,
+    wsdl_path,
+)
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 Environ = dict[str, Any]
-_PAGE_URL = re.compile(r"^/WS/(?P<company>[^/]+)/Page/(?P<page>[^/]+)$")
+_SERVICE_URL = re.compile(r"^/WS/(?P<company>[^/]+)/(?P<kind>Page|Codeunit)/(?P<name>[^/]+)$")
 _XML = "text/xml; charset=utf-8"
 
 
@@ -43,6 +55,8 @@ class Knobs:
     seed: int | None = None
     fail_next: int = 0
     retry_after: int | None = None
+    strict_items: bool = True  # Item lines must name an item (when the item table has any)
+    allow_negative_inventory: bool = False  # shipping more than the inventory is refused
 
 
 class ErpApp:
@@ -56,11 +70,22 @@ class ErpApp:
         pages: Mapping[str, PageSpec] = PAGES,
         knobs: Knobs | None = None,
         credentials: tuple[str, str] | None = None,
+        seed: int | None = None,
     ) -> None:
+        """``seed`` fills an empty store with that seed's data (a loaded state is kept)."""
         self.company = company
         self.store = Store(pages, state_path)
         self.services = {n: PageService(p, self.store, wsdl_path(n)) for n, p in pages.items()}
+        self.posting = Posting(self.store)
+        self.codeunits: dict[str, SoapService] = {
+            SALES_ORDER_POSTING.name: SalesOrderPostingService(
+                SALES_ORDER_POSTING, self.posting, codeunit_wsdl_path(SALES_ORDER_POSTING.name)
+            )
+        }
         self.knobs = knobs or Knobs()
+        self._apply_business_knobs()
+        if seed is not None and self.store.is_empty():
+            seed_store(self.store, seed)
         self.credentials = credentials
         self._rng = random.Random(self.knobs.seed)
         self._lock = threading.Lock()
@@ -80,8 +105,14 @@ class ErpApp:
             if not 0.0 <= float(knobs.error_rate) <= 1.0:
                 raise ValueError("error_rate must be within 0..1")
             self.knobs = knobs
+            self._apply_business_knobs()
             if "seed" in changes:
                 self._rng = random.Random(knobs.seed)
+
+    def _apply_business_knobs(self) -> None:
+        with self.store.lock:
+            self.store.strict_items = bool(self.knobs.strict_items)
+            self.store.allow_negative_inventory = bool(self.knobs.allow_negative_inventory)
 
     def control_state(self) -> dict[str, Any]:
         with self._lock:
@@ -115,13 +146,16 @@ class ErpApp:
             return _json(start_response, "200 OK", {"status": "ok"})
         if path == "/_control":
             return self._control(environ, start_response, method)
-        match = _PAGE_URL.match(path)
-        if match is None or match["company"] != self.company or match["page"] not in self.services:
+        match = _SERVICE_URL.match(path)
+        services: Mapping[str, SoapService] = {}
+        if match is not None and match["company"] == self.company:
+            services = self.services if match["kind"] == "Page" else self.codeunits
+        service = services.get(match["name"]) if match is not None else None
+        if service is None:
             return _send(start_response, "404 Not Found", b"Not found", "text/plain")
         if not self._authorised(environ):
             headers = [("WWW-Authenticate", 'Basic realm="sandbox-erp"')]
             return _send(start_response, "401 Unauthorized", b"", "text/plain", headers)
-        service = self.services[match["page"]]
         if method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
             return self._wsdl(environ, start_response, service)
         if method != "POST":
@@ -146,18 +180,21 @@ class ErpApp:
         return _json(start_response, "200 OK", self.control_state())
 
     def _wsdl(
-        self, environ: Environ, start_response: StartResponse, service: PageService
+        self, environ: Environ, start_response: StartResponse, service: SoapService
     ) -> Iterable[bytes]:
         host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
-        base = f"{environ.get('wsgi.url_scheme', 'http')}://{host}/WS/{self.company}/Page/"
-        text = service.wsdl_text.replace(PLACEHOLDER_ADDRESS, base)
+        root = f"{environ.get('wsgi.url_scheme', 'http')}://{host}/WS/{self.company}/"
+        placeholder = (
+            PLACEHOLDER_ADDRESS if service.kind == "Page" else CODEUNIT_PLACEHOLDER_ADDRESS
+        )
+        text = service.wsdl_text.replace(placeholder, f"{root}{service.kind}/")
         return _send(start_response, "200 OK", text.encode(), _XML)
 
     def _soap(
-        self, environ: Environ, start_response: StartResponse, service: PageService
+        self, environ: Environ, start_response: StartResponse, service: SoapService
     ) -> Iterable[bytes]:
         action = environ.get("HTTP_SOAPACTION", "").strip('"')
-        op = f"{service.spec.name}.{action.rpartition(':')[2] or 'unknown'}"
+        op = f"{service.name}.{action.rpartition(':')[2] or 'unknown'}"
         if self._unavailable(op):
             headers = []
             if self.knobs.retry_after is not None:

@@ -44,6 +44,12 @@ class ErpHandle:
     def wsdl_url(self, page: str) -> str:
         return f"{self.base_url}{page}?wsdl"
 
+    def codeunit_url(self, codeunit: str) -> str:
+        return f"{self.url}/WS/{self.app.company}/Codeunit/{codeunit}"
+
+    def codeunit_wsdl_url(self, codeunit: str) -> str:
+        return f"{self.codeunit_url(codeunit)}?wsdl"
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
@@ -58,12 +64,14 @@ def make_erp_server(
     state_path: Path | str | None = None,
     knobs: Knobs | None = None,
     credentials: tuple[str, str] | None = None,
+    seed: int | None = None,
 ) -> tuple[ErpApp, WSGIServer]:
     app = ErpApp(
         company=company,
         state_path=Path(state_path) if state_path is not None else None,
         knobs=knobs,
         credentials=credentials,
+        seed=seed,
     )
     server = make_server(
         host, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
@@ -79,10 +87,20 @@ def start_in_thread(
     company: str = "CRONUS",
     knobs: Knobs | None = None,
     credentials: tuple[str, str] | None = None,
+    seed: int | None = None,
 ) -> ErpHandle:
-    """Starts the sandbox ERP in a daemon thread; ``port=0`` picks a free port."""
+    """Starts the sandbox ERP in a daemon thread; ``port=0`` picks a free port.
+
+    The ERP starts EMPTY (tests count records); ``seed=N`` fills it with that seed's company
+    data (customers, items with inventory, open orders, posted history)."""
     app, server = make_erp_server(
-        host, port, company=company, state_path=state_path, knobs=knobs, credentials=credentials
+        host,
+        port,
+        company=company,
+        state_path=state_path,
+        knobs=knobs,
+        credentials=credentials,
+        seed=seed,
     )
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-erp", daemon=True

@@ -12,6 +12,7 @@ from lxml import etree
 from sandbox.erp_soap.pages import Field, PageSpec
 from sandbox.erp_soap.soapxml import SoapFault
 from sandbox.erp_soap.store import Record, Store, decode_key
+from sandbox.erp_soap.wsdlgen import READ_OPERATIONS
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 Handler = Callable[[etree._Element], etree._Element]
@@ -21,17 +22,76 @@ def _local(el: etree._Element) -> str:
     return etree.QName(el).localname
 
 
-class PageService:
-    """Executes the operations of one page (Read, ReadMultiple, Create, Update, Delete...)."""
+class SoapService:
+    """What every web service (page or codeunit) shares: its WSDL, namespace and request
+    validation against the WSDL's XSD; subclasses fill ``handlers``."""
 
-    def __init__(self, spec: PageSpec, store: Store, wsdl_file: Path) -> None:
-        self.spec = spec
-        self.store = store
-        self.ns = spec.namespace
+    kind = "Page"
+
+    def __init__(self, name: str, namespace: str, wsdl_file: Path) -> None:
+        self.name = name
+        self.ns = namespace
         self.wsdl_text = wsdl_file.read_text(encoding="utf-8")
         self._schema_xml = self._extract_schema(self.wsdl_text)
         self._local = threading.local()
-        self.handlers: dict[str, Handler] = {
+        self.handlers: dict[str, Handler] = {}
+
+    @staticmethod
+    def _extract_schema(wsdl_text: str) -> bytes:
+        wsdl = etree.fromstring(wsdl_text.encode())
+        schema = wsdl.find(f".//{{{XSD_NS}}}schema")
+        assert schema is not None, "WSDL without an inline xsd:schema"
+        return etree.tostring(schema)
+
+    def _schema(self) -> etree.XMLSchema:
+        schema: etree.XMLSchema | None = getattr(self._local, "schema", None)
+        if schema is None:  # validators are not shared between threads
+            schema = etree.XMLSchema(etree.fromstring(self._schema_xml))
+            self._local.schema = schema
+        return schema
+
+    def operation_name(self, request: etree._Element) -> str:
+        qname = etree.QName(request)
+        if qname.namespace != self.ns or qname.localname not in self.handlers:
+            raise SoapFault(
+                f"No operation {qname.text} on {self.kind.lower()} {self.name}.", client=True
+            )
+        return qname.localname
+
+    def execute(self, request: etree._Element) -> etree._Element:
+        op = self.operation_name(request)
+        schema = self._schema()
+        doc = etree.ElementTree(etree.fromstring(etree.tostring(request)))
+        if not schema.validate(doc):
+            errors = "; ".join(e.message for e in schema.error_log)  # type: ignore[attr-defined]
+            raise SoapFault(f"The request for {op} is not valid: {errors}", client=True)
+        return self.handlers[op](doc.getroot())
+
+    def _q(self, name: str) -> str:
+        return f"{{{self.ns}}}{name}"
+
+    def _child_text(self, el: etree._Element, name: str) -> str | None:
+        child = el.find(self._q(name))
+        return None if child is None else (child.text or "")
+
+    def _result(self, op: str, *children: etree._Element, value: Any = None) -> etree._Element:
+        result = etree.Element(self._q(f"{op}_Result"), nsmap={None: self.ns})  # type: ignore[dict-item]
+        for child in children:
+            result.append(child)
+        if value is not None:
+            etree.SubElement(result, self._q(f"{op}_Result")).text = value
+        return result
+
+
+class PageService(SoapService):
+    """Executes the operations of one page (Read, ReadMultiple, Create, Update, Delete...);
+    a read-only page (``editable=False``) has only the read operations."""
+
+    def __init__(self, spec: PageSpec, store: Store, wsdl_file: Path) -> None:
+        super().__init__(spec.name, spec.namespace, wsdl_file)
+        self.spec = spec
+        self.store = store
+        self.handlers = {
             "Read": self._read,
             "ReadByRecId": self._read_by_rec_id,
             "ReadMultiple": self._read_multiple,
@@ -45,46 +105,10 @@ class PageService:
         }
         if spec.lines is not None:
             self.handlers[f"Delete_{spec.lines.element}"] = self._delete_line
-
-    @staticmethod
-    def _extract_schema(wsdl_text: str) -> bytes:
-        wsdl = etree.fromstring(wsdl_text.encode())
-        schema = wsdl.find(f".//{{{XSD_NS}}}schema")
-        assert schema is not None, "page WSDL without an inline xsd:schema"
-        return etree.tostring(schema)
-
-    def _schema(self) -> etree.XMLSchema:
-        schema: etree.XMLSchema | None = getattr(self._local, "schema", None)
-        if schema is None:  # validators are not shared between threads
-            schema = etree.XMLSchema(etree.fromstring(self._schema_xml))
-            self._local.schema = schema
-        return schema
-
-    # -- entry point ---------------------------------------------------------------------
-
-    def operation_name(self, request: etree._Element) -> str:
-        qname = etree.QName(request)
-        if qname.namespace != self.ns or qname.localname not in self.handlers:
-            raise SoapFault(f"No operation {qname.text} on page {self.spec.name}.", client=True)
-        return qname.localname
-
-    def execute(self, request: etree._Element) -> etree._Element:
-        op = self.operation_name(request)
-        schema = self._schema()
-        doc = etree.ElementTree(etree.fromstring(etree.tostring(request)))
-        if not schema.validate(doc):
-            errors = "; ".join(e.message for e in schema.error_log)  # type: ignore[attr-defined]
-            raise SoapFault(f"The request for {op} is not valid: {errors}", client=True)
-        return self.handlers[op](doc.getroot())
+        if not spec.editable:
+            self.handlers = {k: v for k, v in self.handlers.items() if k in READ_OPERATIONS}
 
     # -- XML <-> records -----------------------------------------------------------------
-
-    def _q(self, name: str) -> str:
-        return f"{{{self.ns}}}{name}"
-
-    def _child_text(self, el: etree._Element, name: str) -> str | None:
-        child = el.find(self._q(name))
-        return None if child is None else (child.text or "")
 
     def _to_record(self, el: etree._Element) -> Record:
         record: Record = {}
@@ -121,14 +145,6 @@ class PageService:
         el = etree.Element(self._q(name))
         self._fields_to_xml(el, self.spec.fields, rec)
         return el
-
-    def _result(self, op: str, *children: etree._Element, value: Any = None) -> etree._Element:
-        result = etree.Element(self._q(f"{op}_Result"), nsmap={None: self.ns})  # type: ignore[dict-item]
-        for child in children:
-            result.append(child)
-        if value is not None:
-            etree.SubElement(result, self._q(f"{op}_Result")).text = value
-        return result
 
     @staticmethod
     def _bool(value: bool) -> str:

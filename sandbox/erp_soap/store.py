@@ -13,14 +13,14 @@ import copy
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sandbox.erp_soap.filters import compile_criteria
-from sandbox.erp_soap.pages import XS_DECIMAL, PageSpec, SubPage
+from sandbox.erp_soap.pages import XS_BOOLEAN, XS_DECIMAL, PageSpec, SubPage
 from sandbox.erp_soap.rules import RULES, BusinessError
 
 Record = dict[str, Any]
@@ -55,8 +55,16 @@ def _missing(page: str, no: str) -> BusinessError:
     )
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Store:
-    """Thread-safe record store for all pages; ``path`` makes it survive a restart."""
+    """Thread-safe record store for all pages; ``path`` makes it survive a restart.
+
+    It is also the rules' ``Context``: ``strict_items`` (Item lines must name an existing item)
+    and ``allow_negative_inventory`` are the business knobs; ``clock`` stamps modifications.
+    """
 
     def __init__(self, pages: Mapping[str, PageSpec], path: Path | None = None) -> None:
         self.pages = dict(pages)
@@ -65,6 +73,10 @@ class Store:
         self.records: dict[str, dict[str, Record]] = {name: {} for name in self.pages}
         self.series: dict[str, int] = {n: p.number_series.start for n, p in self.pages.items()}
         self.version = 0
+        self.strict_items = True
+        self.allow_negative_inventory = False
+        self.clock: Callable[[], datetime] = _utc_now
+        self._deferred = 0
         if path is not None and path.exists():
             self._load(path)
 
@@ -78,12 +90,23 @@ class Store:
             self.records.setdefault(page, {}).update(records)
 
     def _save(self) -> None:
-        if self.path is None:
+        if self.path is None or self._deferred:
             return
         state = {"version": self.version, "series": self.series, "records": self.records}
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.path)
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Many changes, one write of the state file at the end (seeding)."""
+        with self.lock:
+            self._deferred += 1
+            try:
+                yield
+            finally:
+                self._deferred -= 1
+                self._save()
 
     # -- views -------------------------------------------------------------------------------
 
@@ -91,6 +114,14 @@ class Store:
         with self.lock:
             record = self.records.get(page, {}).get(no)
             return copy.deepcopy(record) if record is not None else None
+
+    def count(self, page: str) -> int:
+        with self.lock:
+            return len(self.records.get(page, {}))
+
+    def is_empty(self) -> bool:
+        with self.lock:
+            return not any(self.records.values())
 
     def view(self, spec: PageSpec, record: Record) -> Record:
         """The record as the page shows it: with Keys, without internal fields."""
@@ -191,6 +222,8 @@ class Store:
                 raise _missing(spec.name, no)
             if current[VERSION] != version:
                 raise _stale(spec.name)
+            for rule in spec.delete_rules:
+                RULES[rule](copy.deepcopy(current), self)
             del self.records[spec.name][no]
             self._save()
             return True
@@ -233,6 +266,31 @@ class Store:
             current = self.records[spec.name].get(no)
             return current is None or current[VERSION] != version
 
+    # -- system writes (posting): no page rules, no Key check -----------------------------------
+
+    def put(self, spec: PageSpec, record: Record) -> Record:
+        """Stores a record as the system changes it (new version, modification stamp)."""
+        with self.lock:
+            if not record.get("No"):
+                record["No"] = self._next_no(spec)
+            record.setdefault(VERSION, -1)
+            if spec.lines is not None:
+                for line in record.setdefault(spec.lines.element, []):
+                    line.setdefault(VERSION, -1)
+            return self._commit(spec, record, rules=False)
+
+    def set_flow_fields(self, page: str, no: str, values: Mapping[str, str]) -> None:
+        """Changes FlowFields (Inventory, Balance_LCY, Remaining_Amount): computed from ledger
+        entries in NAV, so the record itself — and its Key — stays as it is."""
+        with self.lock:
+            self.records[page][no].update(values)
+            self._save()
+
+    def remove(self, page: str, no: str) -> None:
+        with self.lock:
+            del self.records[page][no]
+            self._save()
+
     # -- internals ---------------------------------------------------------------------------
 
     def _next_no(self, spec: PageSpec) -> str:
@@ -267,15 +325,15 @@ class Store:
             lines.append(line)
             by_no[line[sub.line_no_field]] = line
 
-    def _commit(self, spec: PageSpec, record: Record) -> Record:
-        for rule in spec.rules:
-            RULES[rule](record, self.lookup)
+    def _commit(self, spec: PageSpec, record: Record, *, rules: bool = True) -> Record:
+        for rule in spec.rules if rules else ():
+            RULES[rule](record, self)
         self.version += 1
-        now = datetime.now(UTC)
+        now = self.clock()
         record[VERSION] = self.version
-        record[spec.modified_at_field] = now.isoformat(timespec="milliseconds").replace(
-            "+00:00", "Z"
-        )
+        if spec.modified_at_field:
+            stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            record[spec.modified_at_field] = stamp
         if spec.modified_on_field:
             record[spec.modified_on_field] = now.date().isoformat()
         if spec.lines is not None:
@@ -312,4 +370,6 @@ def _defaults(spec: PageSpec) -> Record:
             out[f.name] = f.enum[0]
         elif f.xs_type == XS_DECIMAL:
             out[f.name] = "0"
+        elif f.xs_type == XS_BOOLEAN:
+            out[f.name] = "false"
     return out

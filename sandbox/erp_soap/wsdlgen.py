@@ -1,7 +1,9 @@
-"""Writes the page WSDLs (``wsdl/<Page>.wsdl``) from the page table, in NAV's published shape.
+"""Writes the WSDLs from the page and codeunit tables, in NAV's published shape:
+``wsdl/<Page>.wsdl`` and ``wsdl/<Codeunit>.codeunit.wsdl``.
 
-Run ``python -m sandbox.erp_soap.wsdlgen`` after changing ``pages.py``; the files are kept in the
-repository so the contract can be read and diffed, and a test checks they are up to date.
+Run ``python -m sandbox.erp_soap.wsdlgen`` after changing ``pages.py`` or ``codeunits.py``; the
+files are kept in the repository so the contract can be read and diffed, and a test checks they
+are up to date.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
+from sandbox.erp_soap.codeunits import CODEUNITS, CodeunitSpec
 from sandbox.erp_soap.pages import PAGES, Field, PageSpec
 
 WSDL_DIR = Path(__file__).with_name("wsdl")
 PLACEHOLDER_ADDRESS = "http://localhost:7047/DynamicsNAV/WS/CRONUS/Page/"
+CODEUNIT_PLACEHOLDER_ADDRESS = "http://localhost:7047/DynamicsNAV/WS/CRONUS/Codeunit/"
+READ_OPERATIONS = ("Read", "ReadByRecId", "ReadMultiple", "IsUpdated", "GetRecIdFromKey")
 SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
 
 # operation -> (request children, response children); (name, type, minOccurs, maxOccurs)
@@ -52,6 +57,8 @@ def _operations(p: PageSpec) -> dict[str, tuple[list[Part], list[Part]]]:
         ),
         "Delete": ([("Key", "string", "1", "1")], [("Delete_Result", "boolean", "1", "1")]),
     }
+    if not p.editable:  # a read-only page (posted documents) publishes no writes
+        return {op: parts for op, parts in ops.items() if op in READ_OPERATIONS}
     if p.lines is not None:
         ops[f"Delete_{p.lines.element}"] = (
             [(f"{p.lines.element}_Key", "string", "1", "1")],
@@ -125,13 +132,7 @@ def _schema(p: PageSpec) -> str:
         f"{_element('Field', f'tns:{p.name}_Fields', '1', '1')}"
         f"{_element('Criteria', 'string', '1', '1')}</xsd:sequence></xsd:complexType>"
     )
-    for op, (req, resp) in _operations(p).items():
-        for el_name, children in ((op, req), (f"{op}_Result", resp)):
-            inner = "".join(_element(*c) for c in children)
-            types.append(
-                f'<xsd:element name="{el_name}"><xsd:complexType><xsd:sequence>{inner}'
-                "</xsd:sequence></xsd:complexType></xsd:element>"
-            )
+    types += _request_elements(_operations(p))
     body = "\n".join(types)
     return (
         '<xsd:schema elementFormDefault="qualified" '
@@ -140,16 +141,65 @@ def _schema(p: PageSpec) -> str:
     )
 
 
-def render(p: PageSpec) -> str:
-    """The WSDL of one page, pretty-printed."""
-    root = etree.fromstring(_render_flat(p).encode())
+def render(p: PageSpec | CodeunitSpec) -> str:
+    """The WSDL of one page or codeunit, pretty-printed."""
+    flat = _render_codeunit(p) if isinstance(p, CodeunitSpec) else _render_flat(p)
+    root = etree.fromstring(flat.encode())
     etree.indent(root, space="  ")
     xml = etree.tostring(root, encoding="utf-8", xml_declaration=True).decode()
     return xml + "\n"
 
 
+def _codeunit_operations(c: CodeunitSpec) -> dict[str, tuple[list[Part], list[Part]]]:
+    return {
+        op.name: (
+            [(param.name, param.xs_type, "1", "1") for param in op.params],
+            [("return_value", op.returns, "1", "1")] if op.returns else [],
+        )
+        for op in c.operations
+    }
+
+
+def _request_elements(ops: dict[str, tuple[list[Part], list[Part]]]) -> list[str]:
+    out = []
+    for op, (req, resp) in ops.items():
+        for el_name, children in ((op, req), (f"{op}_Result", resp)):
+            inner = "".join(_element(*c) for c in children)
+            out.append(
+                f'<xsd:element name="{el_name}"><xsd:complexType><xsd:sequence>{inner}'
+                "</xsd:sequence></xsd:complexType></xsd:element>"
+            )
+    return out
+
+
+def _render_codeunit(c: CodeunitSpec) -> str:
+    ops = _codeunit_operations(c)
+    body = "\n".join([c.types, *_request_elements(ops)])
+    schema = (
+        '<xsd:schema elementFormDefault="qualified" '
+        f'targetNamespace="{c.namespace}" xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+        f'xmlns:tns="{c.namespace}">\n{body}\n</xsd:schema>'
+    )
+    address = f"{CODEUNIT_PLACEHOLDER_ADDRESS}{c.name}"
+    return _definitions(c.namespace, c.name, ops, schema, address, service=c.name)
+
+
 def _render_flat(p: PageSpec) -> str:
-    ops = _operations(p)
+    address = f"{PLACEHOLDER_ADDRESS}{p.name}"
+    return _definitions(
+        p.namespace, p.name, _operations(p), _schema(p), address, service=f"{p.name}_Service"
+    )
+
+
+def _definitions(
+    namespace: str,
+    name: str,
+    ops: dict[str, tuple[list[Part], list[Part]]],
+    schema: str,
+    address: str,
+    *,
+    service: str,
+) -> str:
     messages = "\n".join(
         f'<message name="{n}"><part name="parameters" element="tns:{n}"/></message>'
         for op in ops
@@ -163,20 +213,20 @@ def _render_flat(p: PageSpec) -> str:
     body = f'<body xmlns="{SOAP_NS}" use="literal"/>'
     binding_ops = "\n".join(
         f'<operation name="{op}"><operation xmlns="{SOAP_NS}" '
-        f'soapAction="{p.namespace}:{op}" style="document"/>'
+        f'soapAction="{namespace}:{op}" style="document"/>'
         f'<input name="{op}">{body}</input><output name="{op}_Result">{body}</output></operation>'
         for op in ops
     )
     return (
-        f'<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" targetNamespace="{p.namespace}" '
-        f'xmlns:tns="{p.namespace}">\n<types>\n{_schema(p)}\n</types>\n{messages}\n'
-        f'<portType name="{p.name}_Port">\n{port_ops}\n</portType>\n'
-        f'<binding name="{p.name}_Binding" type="tns:{p.name}_Port">'
+        f'<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" targetNamespace="{namespace}" '
+        f'xmlns:tns="{namespace}">\n<types>\n{schema}\n</types>\n{messages}\n'
+        f'<portType name="{name}_Port">\n{port_ops}\n</portType>\n'
+        f'<binding name="{name}_Binding" type="tns:{name}_Port">'
         f'<binding xmlns="{SOAP_NS}" transport="http://schemas.xmlsoap.org/soap/http"/>\n'
         f"{binding_ops}\n</binding>\n"
-        f'<service name="{p.name}_Service"><port name="{p.name}_Port" '
-        f'binding="tns:{p.name}_Binding"><address xmlns="{SOAP_NS}" '
-        f'location="{PLACEHOLDER_ADDRESS}{p.name}"/></port></service>\n</definitions>\n'
+        f'<service name="{service}"><port name="{name}_Port" '
+        f'binding="tns:{name}_Binding"><address xmlns="{SOAP_NS}" '
+        f'location="{address}"/></port></service>\n</definitions>\n'
     )
 
 
@@ -184,11 +234,19 @@ def wsdl_path(page: str) -> Path:
     return WSDL_DIR / f"{page}.wsdl"
 
 
+def codeunit_wsdl_path(codeunit: str) -> Path:
+    return WSDL_DIR / f"{codeunit}.codeunit.wsdl"
+
+
 def main() -> None:
     WSDL_DIR.mkdir(exist_ok=True)
-    for page in PAGES.values():
-        wsdl_path(page.name).write_text(render(page), encoding="utf-8")
-        print(f"wrote {wsdl_path(page.name)}")
+    specs: list[tuple[Path, PageSpec | CodeunitSpec]] = [
+        (wsdl_path(p.name), p) for p in PAGES.values()
+    ]
+    specs += [(codeunit_wsdl_path(c.name), c) for c in CODEUNITS.values()]
+    for path, spec in specs:
+        path.write_text(render(spec), encoding="utf-8")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":
