@@ -32,7 +32,7 @@ def preferred_key_types(settings: SftpSettings) -> list[str]:
     """Key types known for this host, to ask the server for one of those first (a server
     often has several host keys; known_hosts may hold only one of them)."""
     known: list[str] = []
-    if settings.host_key:
+    if settings.host_key and settings.host_key.split():
         known.append(settings.host_key.split()[0])
     if settings.known_hosts is not None and settings.known_hosts.is_file():
         entry = _load(settings.known_hosts).lookup(known_hosts_name(settings.host, settings.port))
@@ -46,6 +46,17 @@ def verify_host_key(settings: SftpSettings, key: paramiko.PKey) -> None:
     name = known_hosts_name(settings.host, settings.port)
     actual = fingerprint(key)
     key_type = key.get_name()
+    if (
+        not settings.host_key_fingerprint
+        and not (settings.host_key or "").strip()
+        and settings.known_hosts is None
+    ):
+        raise HostKeyError(
+            f"sftp {name}: no host key check is configured (known_hosts, host_key_fingerprint "
+            f"or host_key); the server presented {key_type} {actual}; refusing to connect"
+        )
+    if settings.host_key is not None and not settings.host_key.strip():
+        raise HostKeyError(f"sftp {name}: the pinned host_key is empty; refusing to connect")
     if settings.host_key_fingerprint is not None:
         expected = settings.host_key_fingerprint.rstrip("=")
         if actual != expected:

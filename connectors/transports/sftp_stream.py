@@ -1,9 +1,9 @@
 """Streaming reads of one remote file that survive a dropped connection.
 
-``RemoteReader`` pipelines read requests for the rest of the file (paramiko's prefetch) and
-hands data out as the consumer asks for it. Memory stays bounded whatever the file size
-and however slow the consumer: the server can send no more than the SSH channel window
-ahead of what was consumed. Each read is one retried operation: when the connection
+``RemoteReader`` pipelines read requests one window ahead of the consumer (``readv`` over the
+next ``window`` bytes, default 8 MiB) and hands data out as the consumer asks for it. Memory
+stays bounded by the window whatever the file size, however slow the consumer and wherever it
+stops reading. Each read is one retried operation: when the connection
 drops, the client reconnects and the reader re-opens the file at the offset it had
 delivered, after checking that the file's size and modification time are still those it
 started with (a changed file is a ``PermanentError``; resuming would mix two versions).
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Protocol, TypeVar
 
 import paramiko
@@ -43,8 +43,12 @@ class RemoteReader(io.RawIOBase):
         path: str,
         *,
         request_size: int = 32768,
+        window: int = 8 * 1024 * 1024,
     ) -> None:
         super().__init__()
+        self._window = max(window, request_size)
+        self._ahead: Iterator[bytes] | None = None  # pipelined chunks of the current window
+        self._ahead_end = 0  # file offset where the current window ends
         self._run = run
         self.path = path
         self._request_size = request_size
@@ -94,7 +98,10 @@ class RemoteReader(io.RawIOBase):
         if self._file is None or self._owner is not sftp:
             self._reopen(sftp)
         assert self._file is not None
-        data = self._file.read(wanted)
+        data = next(self._ahead, b"") if self._ahead is not None else b""
+        if not data:
+            self._ahead = self._read_ahead()
+            data = next(self._ahead, b"")
         if not data:
             raise PermanentError(
                 f"sftp {self.path} shrank while it was being read: end of file at byte "
@@ -102,12 +109,21 @@ class RemoteReader(io.RawIOBase):
             )
         return data
 
+    def _read_ahead(self) -> Iterator[bytes]:
+        """Pipelined requests for the next window after what the consumer has taken."""
+        assert self._file is not None
+        start = self._pos
+        end = min(self.size, start + self._window)
+        step = self._request_size
+        chunks = [(offset, min(step, end - offset)) for offset in range(start, end, step)]
+        self._ahead_end = end
+        return iter(self._file.readv(chunks)) if chunks else iter(())
+
     def _reopen(self, sftp: paramiko.SFTPClient) -> None:
         if self._owner is not None:
             log.info("sftp %s: resuming at byte %d on a new connection", self.path, self._pos)
         self._stat(sftp)
         handle = sftp.open(self.path, "rb")
         handle.MAX_REQUEST_SIZE = self._request_size
-        handle.seek(self._pos)
-        handle.prefetch(self.size)
+        self._ahead = None
         self._file, self._owner = handle, sftp

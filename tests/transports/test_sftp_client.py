@@ -239,3 +239,31 @@ def test_only_network_failures_are_transient() -> None:
     assert kind(OSError("Socket is closed"), alive=False) is TransientError
     assert kind(FileNotFoundError(2, "No such file"), alive=True) is RemoteNotFound
     assert issubclass(kind(paramiko.AuthenticationException("x"), alive=True), PermanentError)
+
+
+def test_reading_the_start_of_a_big_file_stays_bounded(
+    sshd: SshdHandle, client: SftpClient, area: Path
+) -> None:
+    """A consumer that reads 1 MiB and stops must not pull the rest of the file."""
+    import resource
+
+    payload = os.urandom(96 * MB)
+    sshd.drop(area / "huge.bin", payload)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    with client.open_read("huge.bin") as stream:
+        assert stream.read(MB) == payload[:MB]
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown < 40 * 1024, f"peak memory grew by {grown} KiB"
+
+
+def test_no_host_key_check_is_refused_even_past_the_settings_validator(
+    sshd: SshdHandle, client: SftpClient
+) -> None:
+    from connectors.transports.sftp import SftpClient as Client
+
+    unchecked = client.settings.model_copy(update={"known_hosts": None})
+    with pytest.raises(PermanentError, match="no host key check is configured"):
+        Client(unchecked).listdir(".")
+    empty_pin = client.settings.model_copy(update={"known_hosts": None, "host_key": "  "})
+    with pytest.raises(PermanentError, match=r"host_key is empty|no host key check"):
+        Client(empty_pin).listdir(".")
