@@ -77,15 +77,20 @@ class Runtime:
 
     def webhook_sources(self) -> dict[str, WebhookSource]:
         s = self.settings
-        if s.webshop_webhook_secret is None:
+        sources = {
+            name: WebhookSource(name=name, scheme=extra.scheme, secret=extra.secret)
+            for name, extra in s.webhook_sources.items()
+        }
+        if s.webshop_webhook_secret is not None:
+            sources["webshop"] = WebhookSource(
+                name="webshop", scheme=s.webshop_webhook_scheme, secret=s.webshop_webhook_secret
+            )
+        if not sources:
             raise ConfigurationError(
                 "no webhook secret: set TANDEM_WEBSHOP_WEBHOOK_SECRET to the secret entered in "
                 "the web shop's webhook settings"
             )
-        source = WebhookSource(
-            name="webshop", scheme=s.webshop_webhook_scheme, secret=s.webshop_webhook_secret
-        )
-        return {source.name: source}
+        return sources
 
     def webhook_app(self, on_stored: Callable[[str], None] | None = None) -> Starlette:
         """The receiver, storing through one group-commit writer (a 2xx means committed)."""

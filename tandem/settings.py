@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -15,11 +15,20 @@ from pydantic_settings import (
 )
 
 
+class WebhookSourceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    scheme: Literal["woocommerce", "shopify"]
+    secret: SecretStr
+
+
 class TandemSettings(BaseSettings):
     """Every knob of a Tandem process. Env vars win over the file ``TANDEM_SETTINGS_FILE``
     (default ``tandem.toml`` in the working directory, if present)."""
 
-    model_config = SettingsConfigDict(env_prefix="TANDEM_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="TANDEM_", extra="forbid", hide_input_in_errors=True
+    )
 
     home: Path = Path("var")
     database_url: str | None = None
@@ -30,6 +39,10 @@ class TandemSettings(BaseSettings):
     webhook_max_body_bytes: int = 1_048_576
     webshop_webhook_scheme: str = "woocommerce"
     webshop_webhook_secret: SecretStr | None = None
+    webhook_sources: dict[str, WebhookSourceSettings] = Field(default_factory=dict)
+    """More senders besides the web shop: ``{name: {scheme, secret}}`` (TOML table
+    ``[webhook_sources.<name>]`` or JSON in ``TANDEM_WEBHOOK_SOURCES``); each posts to
+    ``/webhooks/<name>``."""
 
     erp_soap_url: str | None = None
     erp_soap_username: str | None = None
@@ -51,7 +64,10 @@ class TandemSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get("TANDEM_SETTINGS_FILE", "tandem.toml"))
+        named = os.environ.get("TANDEM_SETTINGS_FILE")
+        if named and not Path(named).is_file():
+            raise ValueError(f"TANDEM_SETTINGS_FILE names {named}, which is not a file")
+        toml_file = Path(named or "tandem.toml")
         return (
             init_settings,
             env_settings,

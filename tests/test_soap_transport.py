@@ -245,21 +245,35 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <Customer><No>&lol4;</No></Customer></Read_Result></soap:Body></soap:Envelope>"""
 
 
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>
+<Read_Result xmlns="urn:microsoft-dynamics-schemas/page/customer">
+<Customer><No>&xxe;</No></Customer></Read_Result></soap:Body></soap:Envelope>"""
+
+
 class _HostileHandler(BaseHTTPRequestHandler):
+    answer = BILLION_LAUGHS
+
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
         self.send_header("Content-Type", "text/xml; charset=utf-8")
-        self.send_header("Content-Length", str(len(BILLION_LAUGHS)))
+        self.send_header("Content-Length", str(len(self.answer)))
         self.end_headers()
-        self.wfile.write(BILLION_LAUGHS)
+        self.wfile.write(self.answer)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
-def test_response_with_dtd_and_entities_is_refused() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostileHandler)
+class _XxeHandler(_HostileHandler):
+    answer = XXE
+
+
+@pytest.mark.parametrize("handler", [_HostileHandler, _XxeHandler], ids=["laughs", "xxe"])
+def test_response_with_dtd_and_entities_is_refused(handler: type[_HostileHandler]) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
@@ -271,6 +285,7 @@ def test_response_with_dtd_and_entities_is_refused() -> None:
         with pytest.raises(PermanentError, match="unsafe XML") as info:
             with_retries(lambda: call(service.Read, No="C00010"), FAST)
         assert isinstance(info.value.__cause__, DTDForbidden)
+        assert "root:" not in str(info.value)  # nothing of the local file leaked
     finally:
         server.shutdown()
         server.server_close()

@@ -19,7 +19,7 @@ class ErpSoapSettings(BaseModel):
     WSDL advertises (NAV often advertises its internal host name).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     base_url: str
     pages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PAGES))

@@ -69,7 +69,7 @@ def load_key(settings: SftpSettings) -> paramiko.PKey | None:
             raise PermanentError(
                 f"sftp {settings.endpoint}: cannot read key_file {settings.key_file}: "
                 f"{exc.strerror or type(exc).__name__}"
-            ) from None
+            ) from exc
         except (paramiko.SSHException, ValueError) as exc:
             raise PermanentError(
                 f"sftp {settings.endpoint}: key_file {settings.key_file} is not a usable "

@@ -19,10 +19,11 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
 import requests  # type: ignore[import-untyped]
 import zeep
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from zeep import exceptions as zx
 from zeep.transports import Transport
 
@@ -89,7 +90,7 @@ DEFAULT_FAULT_RULES: tuple[FaultRule, ...] = (
 class SoapSettings(BaseModel):
     """How to reach one SOAP service. Secrets stay ``SecretStr`` and are never logged."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     wsdl: str
     endpoint: str | None = None
@@ -102,6 +103,16 @@ class SoapSettings(BaseModel):
     strict: bool = True  # False tolerates fields a newer server adds beyond a stored WSDL
     history_size: int = Field(default=20, ge=0)  # exchanges kept for tracing; 0 = none
     redact_fields: tuple[str, ...] = ()  # element names blanked in the history (E_Mail...)
+
+    @field_validator("wsdl", "endpoint")
+    @classmethod
+    def _no_credentials_in_urls(cls, value: str | None) -> str | None:
+        if value and "://" in value and urlsplit(value).password is not None:
+            raise ValueError(
+                "the URL carries a password; give username and password as settings instead "
+                "(URLs end up in logs and error messages)"
+            )
+        return value
 
 
 # -- errors ------------------------------------------------------------------------------------
