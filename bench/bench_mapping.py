@@ -1,7 +1,8 @@
 """Mapping engine throughput against hand-written Python, in the same run.
 
-A realistic WooCommerce order (5 lines, ~30 header fields and ~10 per line) is mapped to its
-canonical customer and sales order:
+Realistic WooCommerce orders (5 lines, ~30 header fields and ~10 per line; ``--distinct``
+different ones, cycled, so caches keyed by input text see real repetition, not one record
+again and again) are mapped to their canonical customer and sales order:
 
 - ``mapping``: the engine's two compiled mapping files (values + errors, before canonical
   validation) against ``bench.handwritten_dicts`` making the same dicts (checked equal first);
@@ -9,7 +10,7 @@ canonical customer and sales order:
   the hand-written ``map_order`` it replaced (``bench.handwritten_woocommerce``).
 
 Goal: engine >= 50,000 records/s on one core and >= 0.5x the hand-written function.
-Run: ``python -m bench.bench_mapping [--seconds 0.5] [--rounds 7]``.
+Run: ``python -m bench.bench_mapping [--seconds 0.5] [--rounds 7] [--distinct 200]``.
 """
 
 from __future__ import annotations
@@ -30,12 +31,20 @@ GOAL_RPS = 50_000
 GOAL_RATIO = 0.5
 
 
-def sample_order(lines: int = 5) -> dict[str, Any]:
-    for order_id in range(1000, 2000):
+def sample_orders(count: int, lines: int = 5) -> list[dict[str, Any]]:
+    """``count`` different generated orders with ``lines`` line items each."""
+    found: list[dict[str, Any]] = []
+    for order_id in range(1000, 1000 + 100 * count):
         order = make_order(42, order_id)
         if len(order["line_items"]) == lines:
-            return order
-    raise LookupError(f"no generated order with {lines} lines")
+            found.append(order)
+            if len(found) == count:
+                return found
+    raise LookupError(f"fewer than {count} generated orders with {lines} lines")
+
+
+def sample_order(lines: int = 5) -> dict[str, Any]:
+    return sample_orders(1, lines)[0]
 
 
 def leaf_count(value: Any) -> int:
@@ -46,23 +55,24 @@ def leaf_count(value: Any) -> int:
     return 1
 
 
-def rate(fn: Callable[[Any], Any], record: Any, seconds: float) -> float:
-    """Records per second of ``fn(record)`` over about ``seconds``."""
-    n, batch, start = 0, 200, time.perf_counter()
+def rate(fn: Callable[[Any], Any], records: list[Any], seconds: float) -> float:
+    """Records per second of ``fn(record)`` over ``records``, cycled for about ``seconds``."""
+    batch = records * max(1, 200 // len(records))
+    n, start = 0, time.perf_counter()
     while (elapsed := time.perf_counter() - start) < seconds:
-        for _ in range(batch):
+        for record in batch:
             fn(record)
-        n += batch
+        n += len(batch)
     return n / elapsed
 
 
 def compare(
-    engine: Callable[[Any], Any], baseline: Callable[[Any], Any], record: Any, args: Any
+    engine: Callable[[Any], Any], baseline: Callable[[Any], Any], records: list[Any], args: Any
 ) -> dict[str, float]:
     engine_rates, baseline_rates = [], []
     for _ in range(args.rounds):  # interleaved, so load from elsewhere hits both alike
-        engine_rates.append(rate(engine, record, args.seconds))
-        baseline_rates.append(rate(baseline, record, args.seconds))
+        engine_rates.append(rate(engine, records, args.seconds))
+        baseline_rates.append(rate(baseline, records, args.seconds))
     e, b = statistics.median(engine_rates), statistics.median(baseline_rates)
     return {"engine_rps": round(e), "handwritten_rps": round(b), "ratio": round(e / b, 3)}
 
@@ -71,26 +81,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=0.5, help="per measurement")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--distinct", type=int, default=200, help="different orders, cycled")
     args = parser.parse_args()
 
-    order = sample_order()
+    orders = sample_orders(args.distinct)
     customer_map, order_map = woocommerce.mappings()
 
     def engine(record: Any) -> Any:
         return customer_map.run(record), order_map.run(record)
 
-    customer, sales_order, errors = handwritten_dicts.map_order_dicts(order)
-    mapped_c, mapped_o = engine(order)
-    if (customer, sales_order, errors) != (mapped_c.values, mapped_o.values, []):
-        raise SystemExit("the hand-written baseline and the engine disagree on the sample")
-    if woocommerce.map_order(order).order != handwritten_woocommerce.map_order(order).order:
-        raise SystemExit("the engine's map_order and the old hand-written one disagree")
+    for order in orders:
+        customer, sales_order, errors = handwritten_dicts.map_order_dicts(order)
+        mapped_c, mapped_o = engine(order)
+        if (customer, sales_order, errors) != (mapped_c.values, mapped_o.values, []):
+            raise SystemExit(f"the hand-written baseline and the engine disagree on {order['id']}")
+        if woocommerce.map_order(order).order != handwritten_woocommerce.map_order(order).order:
+            raise SystemExit(f"the engine's map_order and the old hand-written one disagree on {order['id']}")
 
-    calibration = rate(lambda _: sum(range(1000)), None, 0.3)
-    m = compare(engine, handwritten_dicts.map_order_dicts, order, args)
-    v = compare(woocommerce.map_order, handwritten_woocommerce.map_order, order, args)
+    order = orders[0]
+    mapped_c, mapped_o = engine(order)
+    calibration = rate(lambda _: sum(range(1000)), [None], 0.3)
+    m = compare(engine, handwritten_dicts.map_order_dicts, orders, args)
+    v = compare(woocommerce.map_order, handwritten_woocommerce.map_order, orders, args)
     result = {
         "sample": {
+            "distinct_orders": len(orders),
             "order_lines": len(order["line_items"]),
             "canonical_fields": leaf_count(mapped_c.values) + leaf_count(mapped_o.values),
         },

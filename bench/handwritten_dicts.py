@@ -7,6 +7,7 @@ engine with the code a developer would write for the same job.
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 from typing import Any
 
@@ -114,7 +115,7 @@ def _line(item: dict[str, Any], i: int, currency: Any, errs: _Errors) -> dict[st
             errs.append((p + "sku", "neither a SKU nor a product_id identifies the item"))
     if sku is not None:
         out["sku"] = sku
-    if (name := _text(item.get("name"))) is not None:
+    if (name := _text(item.get("name"))) is not None and (name := html.unescape(name).strip()):
         out["description"] = name
     qty = errs.parse(p + "quantity", item.get("quantity"), quantity, True)
     subtotal = errs.parse(p + "subtotal", item.get("subtotal"), decimal, True)
@@ -124,10 +125,13 @@ def _line(item: dict[str, Any], i: int, currency: Any, errs: _Errors) -> dict[st
         price = (subtotal / qty).quantize(_Q)
         price = price.quantize(Decimal(1)) if price == price.to_integral() else price.normalize()
         out["unit_price"] = {"amount": price, "currency": currency}
-    for key, path, required in (("line_total", "total", True), ("tax", "total_tax", False)):
-        money = _money(errs, p + path, item.get(path), currency, required)
-        if money is not None:
-            out[key] = money
+    total = errs.parse(p + "total", item.get("total"), decimal, True)
+    if subtotal is not None and total is not None:
+        out["discount"] = {"amount": subtotal - total, "currency": currency}
+    if total is not None:
+        out["line_total"] = {"amount": total, "currency": currency}
+    if (tax := _money(errs, p + "total_tax", item.get("total_tax"), currency)) is not None:
+        out["tax"] = tax
     return out
 
 

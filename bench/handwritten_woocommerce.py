@@ -6,6 +6,7 @@ plain Python doing the same mapping, in the same run. Not used by the product.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -257,13 +258,15 @@ def _line(f: FieldCollector, index: int, currency: str) -> OrderLine | None:
         return None
     tax = f.parse(f"{p}.total_tax", decimal)
     unit_price = (subtotal / qty).quantize(Decimal("0.0001")).normalize()
+    name = f.text(f"{p}.name")
     try:
         return OrderLine(
             line_number=index + 1,
             sku=sku,
-            description=f.text(f"{p}.name"),
+            description=html.unescape(name).strip() or None if name else None,
             quantity=qty,
             unit_price=Money(amount=unit_price, currency=currency),
+            discount=Money(amount=subtotal - total, currency=currency),
             line_total=Money(amount=total, currency=currency),
             tax=None if tax is None else Money(amount=tax, currency=currency),
         )

@@ -82,12 +82,19 @@ class OrderIntake:
         if message.kind not in ORDER_TOPICS:
             hs.finish_inbox(message.id, InboxStatus.IGNORED, error=f"topic {message.kind}")
             return
+        doc: object = None
         try:
-            mapped = woocommerce.map_order(_parse_json(message), source=self.config.source_system)
+            doc = _parse_json(message)
+            mapped = woocommerce.map_order(doc, source=self.config.source_system)
         except InvalidRecord as exc:
             summary.quarantined += 1
             log.warning("quarantined message %s: %s", message.id, exc)
-            hs.finish_inbox(message.id, InboxStatus.QUARANTINED, error=str(exc))
+            hs.finish_inbox(
+                message.id,
+                InboxStatus.QUARANTINED,
+                error=str(exc),
+                correlation_id=_order_number(doc),  # findable by its number all the same
+            )
             return
         customer = self._store_customer(hs, mapped)
         order = self._store_order(hs, mapped, customer.canonical_id)
@@ -188,6 +195,14 @@ class OrderIntake:
                 f"would store order {mapped.order.order_number} for {mapped.customer.name}"
             )
         return summary
+
+
+def _order_number(doc: object) -> str | None:
+    if isinstance(doc, dict):
+        number = doc.get("number") or doc.get("id")
+        if isinstance(number, (str, int)) and not isinstance(number, bool):
+            return str(number)[:255]
+    return None
 
 
 def _parse_json(message: InboxMessage) -> object:

@@ -120,13 +120,15 @@ def paid_order(order_id: int) -> dict[str, Any]:
 def main() -> int:
     shutil.rmtree(HOME, ignore_errors=True)
     HOME.mkdir(parents=True)
+    settings_file = HOME / "tandem.toml"  # empty: the demo's settings are in the environment
+    settings_file.write_text("# the demo passes its settings as TANDEM_* variables\n")
     erp_port, tandem_port = free_port(), free_port()
     erp = Erp(erp_port)
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "TANDEM_HOME": str(HOME),
-        "TANDEM_SETTINGS_FILE": str(HOME / "none.toml"),
+        "TANDEM_SETTINGS_FILE": str(settings_file),
         "TANDEM_WEBSHOP_WEBHOOK_SECRET": SECRET,
         "TANDEM_ERP_SOAP_URL": erp.base,
         "TANDEM_RETRY_MAX_ATTEMPTS": "3",
