@@ -225,12 +225,13 @@ def bench_bare(work: Path, duration: int, wrk_env: dict[str, str]) -> Result:
 
 def tandem_env(work: Path, db_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
+    (work / "empty.toml").write_text("")
     env.update(
         TANDEM_HOME=str(work),
         TANDEM_DATABASE_URL=db_url,
         TANDEM_WEBSHOP_WEBHOOK_SECRET=SECRET,
         TANDEM_WEBSHOP_WEBHOOK_SCHEME="woocommerce",
-        TANDEM_SETTINGS_FILE=str(work / "absent.toml"),
+        TANDEM_SETTINGS_FILE=str(work / "empty.toml"),
     )
     return env
 

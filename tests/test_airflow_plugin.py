@@ -54,7 +54,8 @@ def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     upgrade(url)
     monkeypatch.setenv("TANDEM_DATABASE_URL", url)
     monkeypatch.setenv("TANDEM_WEBSHOP_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("TANDEM_SETTINGS_FILE", str(tmp_path / "absent.toml"))
+    (tmp_path / "empty.toml").write_text("")
+    monkeypatch.setenv("TANDEM_SETTINGS_FILE", str(tmp_path / "empty.toml"))
     return url
 
 
@@ -115,7 +116,8 @@ def test_unconfigured_receiver_answers_503_until_configured(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.delenv("TANDEM_WEBSHOP_WEBHOOK_SECRET", raising=False)
-    monkeypatch.setenv("TANDEM_SETTINGS_FILE", str(tmp_path / "absent.toml"))
+    (tmp_path / "empty.toml").write_text("")
+    monkeypatch.setenv("TANDEM_SETTINGS_FILE", str(tmp_path / "empty.toml"))
     url = f"sqlite:///{tmp_path / 'hub.sqlite'}"
     monkeypatch.setenv("TANDEM_DATABASE_URL", url)
     app = plugin_module.create_plugin_app()  # importing and building the app needs no settings

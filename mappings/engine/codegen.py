@@ -4,6 +4,9 @@ The generated function reads each distinct path prefix once per scope (the recor
 element inside ``each:``), runs the transforms as plain calls, and appends ``(path, message)``
 for every problem instead of stopping, so a record's errors are all reported together.
 An element's error path (``line_items[2].``) is only built when an error happens.
+A field's transforms that parse (decimals, timestamps, countries...) are run once per distinct
+input text: a small bounded ``Memo`` keeps their results, since amounts, quantities, dates and
+codes repeat from record to record.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from mappings.engine.paths import Path, blank_to_none, get, step
@@ -21,8 +26,48 @@ _FAIL = (ValueError, TypeError, ArithmeticError, LookupError)
 _LITERALS = (str, int, float, bool, type(None))
 
 
+# transforms worth remembering per input text: they parse; the others are as cheap as a lookup
+MEMO_WORTHY = frozenset(
+    {"decimal", "quantity", "integer", "datetime", "date", "country", "regex", "uom", "round",
+     "trim_zeros", "boolean"}
+)  # fmt: skip
+MEMO_SIZE = 512
+_IMMUTABLE = frozenset({str, int, bool, Decimal, datetime, date, type(None)})
+_MEMO_KEYS = frozenset({str, int})  # exactly these: True == 1 == Decimal(1) must not collide
+
+
+class Memo(dict[str | int, Any]):
+    """One field's transform results by input text (or whole number), at most ``MEMO_SIZE`` (emptied when full).
+
+    A hit is one dict lookup; a miss runs the transforms (an error is raised, not kept).
+    Only immutable results are kept, so records never share a mutable value. Emptying instead
+    of evicting one entry keeps it safe for threads without a lock.
+    """
+
+    __slots__ = ("_fns",)
+
+    def __init__(self, fns: tuple[Callable[[Any], Any], ...]) -> None:
+        super().__init__()
+        self._fns = fns
+
+    def __missing__(self, key: str | int) -> Any:
+        value: Any = key
+        for fn in self._fns:
+            if value is None:
+                break
+            value = fn(value)
+        if value.__class__ in _IMMUTABLE:
+            if len(self) >= MEMO_SIZE:
+                self.clear()
+            self[key] = value
+        return value
+
+
 def _concat(sep: str, parts: tuple[Any, ...]) -> str | None:
-    return sep.join(str(p) for p in parts if p is not None and p != "") or None
+    return (
+        sep.join([p if p.__class__ is str else str(p) for p in parts if p is not None and p != ""])
+        or None
+    )
 
 
 def _matches(pattern: re.Pattern[str], value: Any) -> bool:
@@ -49,6 +94,7 @@ class CodeGen:
             "_concat": _concat,
             "_matches": _matches,
             "_FAIL": _FAIL,
+            "_MEMO_KEYS": _MEMO_KEYS,
         }
         self._n = 0
         self.root = Scope("rec", '""')
@@ -113,7 +159,11 @@ class CodeGen:
         if cond.op == "not":
             return f"not ({self.cond(cond.subs[0], scope)})"
         assert cond.path is not None
-        value = f"_nb({self.read(scope, cond.path)})"
+        read = self.read(scope, cond.path)
+        if read.isidentifier():  # a hoisted variable: test it inline, without a call
+            value = f"({read}.strip() or None if {read}.__class__ is str else {read})"
+        else:
+            value = f"_nb({read})"
         if cond.op == "present":
             return f"{value} is not None"
         if cond.op == "absent":
@@ -140,10 +190,20 @@ class CodeGen:
         self.source(spec, scope, target, inner)
         if spec.steps:
             out.append(f"{inner}try:")
+            step_ind = inner + "    "
+            names = {s.name for s in spec.steps}
+            if names & MEMO_WORTHY and "call" not in names:
+                memo = self.var("m")
+                self.namespace[memo] = Memo(tuple(s.fn for s in spec.steps))
+                out.append(
+                    f"{step_ind}if {target}.__class__ in _MEMO_KEYS: {target} = {memo}[{target}]"
+                )
+                out.append(f"{step_ind}else:")
+                step_ind += "    "
             for s in spec.steps:
                 fn = self.var("t")
                 self.namespace[fn] = s.fn
-                out.append(f"{inner}    if {target} is not None: {target} = {fn}({target})")
+                out.append(f"{step_ind}if {target} is not None: {target} = {fn}({target})")
             out.append(f"{inner}except _FAIL as _e:")
             out.append(f"{inner}    errs.append(({self.error_path(scope, spec)}, str(_e)))")
             out.append(f"{inner}    {target} = None")

@@ -126,18 +126,28 @@ def round_(argument: Any, _maps: ValueMapSource) -> Transform:
     mode = _MODES.get(str(opts.get("mode", "half_even")), "")
     need(mode != "", f"round: mode is one of {sorted(_MODES)}")
     exponent = Decimal(1).scaleb(-places)
-    return lambda value: exact_decimal(value).quantize(exponent, rounding=mode)
+
+    def run(value: Any) -> Decimal:
+        if value.__class__ is Decimal and value.is_finite():
+            return value.quantize(exponent, rounding=mode)  # type: ignore[no-any-return]
+        return exact_decimal(value).quantize(exponent, rounding=mode)
+
+    return run
 
 
 @simple("trim_zeros", "drop trailing zeros after the decimal point (19.5000 -> 19.5)")
 def trim_zeros(value: Any) -> Decimal:
-    number = exact_decimal(value)
+    number = value if value.__class__ is Decimal and value.is_finite() else exact_decimal(value)
     if number == number.to_integral_value():
         return number.quantize(Decimal(1))
     return number.normalize()
 
 
 def _pair(value: Any, name: str) -> tuple[Decimal, Decimal] | None:
+    if value.__class__ is tuple and len(value) == 2:  # the common case: two finite Decimals
+        a, b = value
+        if a.__class__ is Decimal and b.__class__ is Decimal and a.is_finite() and b.is_finite():
+            return a, b
     if not isinstance(value, tuple) or len(value) != 2:
         raise TypeError(f"{name} needs two inputs: from: [a, b]")
     a, b = value
