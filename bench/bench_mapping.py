@@ -94,9 +94,9 @@ def main() -> None:
         customer, sales_order, errors = handwritten_dicts.map_order_dicts(order)
         mapped_c, mapped_o = engine(order)
         if (customer, sales_order, errors) != (mapped_c.values, mapped_o.values, []):
-            raise SystemExit(f"the hand-written baseline and the engine disagree on {order['id']}")
+            raise SystemExit(f"the hand-written baseline and the engine disagree: {order['id']}")
         if woocommerce.map_order(order).order != handwritten_woocommerce.map_order(order).order:
-            raise SystemExit(f"the engine's map_order and the old hand-written one disagree on {order['id']}")
+            raise SystemExit(f"the engine's map_order and the old one disagree: {order['id']}")
 
     order = orders[0]
     mapped_c, mapped_o = engine(order)

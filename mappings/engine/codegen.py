@@ -14,64 +14,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from mappings.engine.paths import Path, blank_to_none, get, step
+from mappings.engine.runtime import MEMO_KEYS, MEMO_WORTHY, Memo, concat, matches
 from mappings.engine.spec import NO_DEFAULT, Cond, Spec
 
 RunFn = Callable[[Any, dict[str, Any], list[tuple[str, str]]], tuple[dict[str, Any], Any]]
 _FAIL = (ValueError, TypeError, ArithmeticError, LookupError)
 _LITERALS = (str, int, float, bool, type(None))
-
-
-# transforms worth remembering per input text: they parse; the others are as cheap as a lookup
-MEMO_WORTHY = frozenset(
-    {"decimal", "quantity", "integer", "datetime", "date", "country", "regex", "uom", "round",
-     "trim_zeros", "boolean"}
-)  # fmt: skip
-MEMO_SIZE = 512
-_IMMUTABLE = frozenset({str, int, bool, Decimal, datetime, date, type(None)})
-_MEMO_KEYS = frozenset({str, int})  # exactly these: True == 1 == Decimal(1) must not collide
-
-
-class Memo(dict[str | int, Any]):
-    """One field's transform results by input text (or whole number), at most ``MEMO_SIZE`` (emptied when full).
-
-    A hit is one dict lookup; a miss runs the transforms (an error is raised, not kept).
-    Only immutable results are kept, so records never share a mutable value. Emptying instead
-    of evicting one entry keeps it safe for threads without a lock.
-    """
-
-    __slots__ = ("_fns",)
-
-    def __init__(self, fns: tuple[Callable[[Any], Any], ...]) -> None:
-        super().__init__()
-        self._fns = fns
-
-    def __missing__(self, key: str | int) -> Any:
-        value: Any = key
-        for fn in self._fns:
-            if value is None:
-                break
-            value = fn(value)
-        if value.__class__ in _IMMUTABLE:
-            if len(self) >= MEMO_SIZE:
-                self.clear()
-            self[key] = value
-        return value
-
-
-def _concat(sep: str, parts: tuple[Any, ...]) -> str | None:
-    return (
-        sep.join([p if p.__class__ is str else str(p) for p in parts if p is not None and p != ""])
-        or None
-    )
-
-
-def _matches(pattern: re.Pattern[str], value: Any) -> bool:
-    return value is not None and pattern.search(str(value)) is not None
 
 
 @dataclass
@@ -81,6 +32,7 @@ class Scope:
     index: str | None = None  # the loop variable inside each:
     hoist: bool = True
     hoists: dict[tuple[str | int, ...], str] = field(default_factory=dict)
+    cleans: dict[tuple[str | int, ...], str] = field(default_factory=dict)  # trimmed values
     hoist_lines: list[str] = field(default_factory=list)  # placed before ``lines``
     lines: list[str] = field(default_factory=list)
 
@@ -91,10 +43,10 @@ class CodeGen:
             "_step": step,
             "_get": get,
             "_nb": blank_to_none,
-            "_concat": _concat,
-            "_matches": _matches,
+            "_concat": concat,
+            "_matches": matches,
             "_FAIL": _FAIL,
-            "_MEMO_KEYS": _MEMO_KEYS,
+            "_MEMO_KEYS": MEMO_KEYS,
         }
         self._n = 0
         self.root = Scope("rec", '""')
@@ -129,6 +81,37 @@ class CodeGen:
         scope.hoists[steps] = name
         return name
 
+    def clean_read(self, scope: Scope, path: Path) -> str | None:
+        """A variable holding the value at ``path`` trimmed (empty text: None), read once per
+        scope; None when the path is not read once per scope (read it with ``read``)."""
+        if not path.steps or path.var not in (None, "record"):
+            return None
+        if path.var == "record":
+            scope = self.root
+        elif not scope.hoist:
+            return None
+        if path.steps not in scope.cleans:
+            raw = self._hoist(scope, path.steps)
+            name = self.var("c")
+            scope.hoist_lines.append(
+                f"{name} = {raw}.strip() or None if {raw}.__class__ is str else {raw}"
+            )
+            scope.cleans[path.steps] = name
+        return scope.cleans[path.steps]
+
+    def simple(self, spec: Spec, scope: Scope) -> str | None:
+        """The expression of a field that is a constant or a named value as it is, else None."""
+        if spec.when is not None or spec.steps or spec.required is not None:
+            return None
+        if spec.default is not NO_DEFAULT:
+            return None
+        if spec.kind == "value":
+            return self.const(spec.const)
+        path = spec.path
+        if spec.kind == "from" and path and not path.steps and path.var not in (None, "record"):
+            return self.read(scope, path)
+        return None
+
     def read(self, scope: Scope, path: Path) -> str:
         if path.var is None:
             if scope.hoist:
@@ -159,11 +142,7 @@ class CodeGen:
         if cond.op == "not":
             return f"not ({self.cond(cond.subs[0], scope)})"
         assert cond.path is not None
-        read = self.read(scope, cond.path)
-        if read.isidentifier():  # a hoisted variable: test it inline, without a call
-            value = f"({read}.strip() or None if {read}.__class__ is str else {read})"
-        else:
-            value = f"_nb({read})"
+        value = self.clean_read(scope, cond.path) or f"_nb({self.read(scope, cond.path)})"
         if cond.op == "present":
             return f"{value} is not None"
         if cond.op == "absent":
@@ -224,6 +203,10 @@ class CodeGen:
             out.append(f"{ind}{t} = {self.const(spec.const)}")
         elif kind == "from":
             assert spec.path is not None
+            clean = self.clean_read(scope, spec.path)
+            if clean is not None:
+                out.append(f"{ind}{t} = {clean}")
+                return
             out.append(f"{ind}{t} = {self.read(scope, spec.path)}")
             if spec.path.steps or spec.path.var in (None, "record"):  # named values are clean
                 out.append(f"{ind}if {t}.__class__ is str: {t} = {t}.strip() or None")
@@ -279,15 +262,32 @@ class CodeGen:
         out.append(f"{ind}{obj} = {{}}")
         inner = ind
         for i, name in enumerate(names):
+            if not (i == 0 and spec.anchor):
+                self.put(spec.fields[name], scope, obj, name, inner)
+                continue
             value = self.var("f")
             self.emit(spec.fields[name], scope, value, inner)
-            out.append(f"{inner}if {value} is not None: {obj}[{name!r}] = {value}")
-            if i == 0 and spec.anchor:
-                out.append(f"{inner}if {value} is not None:")
-                inner += "    "
-        out.append(f"{ind}{t} = {obj} or None")
+            out.append(f"{inner}if {value} is not None:")
+            inner += "    "
+            out.append(f"{inner}{obj}[{name!r}] = {value}")
         if spec.anchor:
-            out.append(f"{ind}if {spec.anchor!r} not in {obj}: {t} = None")
+            out.append(f"{ind}{t} = {obj} if {spec.anchor!r} in {obj} else None")
+        else:
+            out.append(f"{ind}{t} = {obj} or None")
+
+    def put(self, spec: Spec, scope: Scope, obj: str, name: str, ind: str) -> None:
+        """``obj[name] = <the field's value>`` unless the value is missing."""
+        expr = self.simple(spec, scope)
+        if expr is None:
+            value = self.var("f")
+            self.emit(spec, scope, value, ind)
+            scope.lines.append(f"{ind}if {value} is not None: {obj}[{name!r}] = {value}")
+        elif (spec.kind == "value" and spec.const is not None) or (
+            spec.path is not None and spec.path.var in ("position", "index")  # never missing
+        ):
+            scope.lines.append(f"{ind}{obj}[{name!r}] = {expr}")
+        elif spec.kind != "value":
+            scope.lines.append(f"{ind}if {expr} is not None: {obj}[{name!r}] = {expr}")
 
     def _each(self, spec: Spec, scope: Scope, t: str, ind: str) -> None:
         assert spec.path is not None and spec.item is not None
@@ -347,9 +347,7 @@ def generate(
         root.lines.append("_key = None")
     root.lines.append("_out = {}")
     for name, spec in fields.items():
-        value = gen.var("f")
-        gen.emit(spec, root, value, "")
-        root.lines.append(f"if {value} is not None: _out[{name!r}] = {value}")
+        gen.put(spec, root, "_out", name, "")
     root.lines.append("return _out, _key")
     lines = root.hoist_lines + root.lines
     source = "def run(rec, params, errs):\n" + "".join(f"    {line}\n" for line in lines)

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sandbox.pdm.products import generated
 from sandbox.webshop.catalog import PRODUCTS, Product
 from sandbox.webshop.lines import Json, money
 from sandbox.webshop.orders import (
@@ -171,7 +172,39 @@ def make_products(seed: int, site_url: str) -> dict[int, Json]:
         record["stock_quantity"] = quantity
         record["stock_status"] = stock_status(record)
         products[record["id"]] = record
+    products.update(_range_products(rng, site_url, created))
     return products
+
+
+EXTRA_PRODUCTS = 188  # the rest of the product master the ERP and the PDM also carry
+
+
+def _range_products(rng: random.Random, site_url: str, created: datetime) -> dict[int, Json]:
+    """The accessories and care range beyond the catalogue's showcase products."""
+    out: dict[int, Json] = {}
+    for index, master in enumerate(generated(EXTRA_PRODUCTS), start=1):
+        item = Product(
+            product_id=5000 + index,
+            variation_id=0,
+            name=master.name,
+            sku=master.sku,
+            price_eur=master.net_price_eur,
+            image_id=7000 + index,
+        )
+        record = _product_base(item, item.product_id, site_url, created)
+        record.update(
+            parent_id=0,
+            type="simple",
+            name=item.name,
+            slug=_slug(item.name),
+            permalink=f"{site_url}/product/{_slug(item.name)}/",
+            variations=[],
+            _links=_links(site_url, "products", item.product_id),
+        )
+        record["stock_quantity"] = rng.choice(_STOCK_LEVELS)
+        record["stock_status"] = stock_status(record)
+        out[item.product_id] = record
+    return out
 
 
 def _variable_parent(item: Product, site_url: str, created: datetime) -> Json:

@@ -1,0 +1,56 @@
+"""What generated mapping functions call at run time, besides the transforms themselves."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+# transforms worth remembering per input text: they parse; the others are as cheap as a lookup
+MEMO_WORTHY = frozenset(
+    {"decimal", "quantity", "integer", "datetime", "date", "country", "regex", "uom", "round",
+     "trim_zeros", "boolean"}
+)  # fmt: skip
+MEMO_SIZE = 512
+_IMMUTABLE = frozenset({str, int, bool, Decimal, datetime, date, type(None)})
+MEMO_KEYS = frozenset({str, int})  # exactly these: True == 1 == Decimal(1) must not collide
+
+
+class Memo(dict[str | int, Any]):
+    """A field's transform results by input text (or whole number); emptied when full.
+
+    A hit is one dict lookup; a miss runs the transforms (an error is raised, not kept).
+    Only immutable results are kept, so records never share a mutable value. Emptying instead
+    of evicting one entry keeps it safe for threads without a lock.
+    """
+
+    __slots__ = ("_fns",)
+
+    def __init__(self, fns: tuple[Callable[[Any], Any], ...]) -> None:
+        super().__init__()
+        self._fns = fns
+
+    def __missing__(self, key: str | int) -> Any:
+        value: Any = key
+        for fn in self._fns:
+            if value is None:
+                break
+            value = fn(value)
+        if value.__class__ in _IMMUTABLE:
+            if len(self) >= MEMO_SIZE:
+                self.clear()
+            self[key] = value
+        return value
+
+
+def concat(sep: str, parts: tuple[Any, ...]) -> str | None:
+    return (
+        sep.join([p if p.__class__ is str else str(p) for p in parts if p is not None and p != ""])
+        or None
+    )
+
+
+def matches(pattern: re.Pattern[str], value: Any) -> bool:
+    return value is not None and pattern.search(str(value)) is not None
