@@ -325,3 +325,21 @@ def test_cancellation_deletes_an_open_order_once(erp_connector: ErpSoapConnector
     assert cancelled is not None and cancelled.external_id == ack.external_id
     assert erp_connector.find_sales_order("WEB-10") is None
     assert erp_connector.cancel_sales_order("WEB-10") is None  # replay: nothing left to do
+
+
+def test_replay_after_the_erp_shipped_and_invoiced_creates_nothing(
+    erp: ErpHandle, erp_connector: ErpSoapConnector
+) -> None:
+    import zeep
+
+    no = erp_connector.write_customer(customer()).external_id
+    first = erp_connector.write_sales_order(sales_order(no, "WEB-11"))
+    posting: Any = zeep.Client(erp.codeunit_wsdl_url("SalesOrderPosting")).service
+    posting.PostShipment(
+        orderNo=first.external_id, shipLines={}, shippingAgentCode="DHL", packageTrackingNo="1Z"
+    )
+    posting.PostInvoice(orderNo=first.external_id)
+    assert erp_connector.find_sales_order("WEB-11") is None  # NAV removed the finished order
+    again = erp_connector.write_sales_order(sales_order(no, "WEB-11"))
+    assert (again.external_id, again.created) == (first.external_id, False)
+    assert erp_connector.find_sales_order("WEB-11") is None  # and nothing was created

@@ -4,7 +4,8 @@ Writes take NAV-shaped dicts (field names as in the page WSDL; order lines as
 ``{"SalesLines": {"Sales_Order_Line": [...]}}``) and return an ``Ack``. Every write first
 looks for the record it would create, so a retried or replayed write changes nothing twice:
 
-- sales order: found by ``External_Document_No`` (the web shop order number) -> not created again;
+- sales order: found by ``External_Document_No`` (the web shop order number) -> updated while
+  Open; found among the posted shipments once the ERP shipped it -> not created again;
 - customer: by ``No`` when given, else by ``E_Mail`` (exact) -> updated; otherwise created.
 
 A whole write (look-up + create/update) is retried on transient errors; a stale ``Key`` on
@@ -114,6 +115,7 @@ class ErpSoapConnector:
         single = RetryPolicy(attempts=1)  # writes retry as a whole, not call by call
         self.customers = self.page("customer", read_retry=single)
         self.sales_orders = self.page("sales_order", read_retry=single)
+        self.posted_shipments = self.page("posted_shipment", read_retry=single)
 
     def page(self, page: str, *, read_retry: RetryPolicy | None = None) -> NavPageClient:
         """A client for one page (logical name such as ``customer`` or a NAV page name)."""
@@ -183,11 +185,28 @@ class ErpSoapConnector:
         )
 
     def _write_sales_order(self, wanted: Record) -> Ack:
-        existing = self.find_sales_order(str(wanted["External_Document_No"]))
-        if existing is None:
-            created = self.sales_orders.create({k: v for k, v in wanted.items() if k != "Key"})
-            return Ack(created["No"], created.get("Key"), created=True)
-        return self._update_sales_order(existing, wanted)
+        ext = str(wanted["External_Document_No"])
+        existing = self.find_sales_order(ext)
+        if existing is not None:
+            return self._update_sales_order(existing, wanted)
+        # NAV removes an order once it is fully shipped and invoiced: a replay of its first
+        # write must find it among the posted shipments, not create it again
+        posted = self.find_posted_order(ext)
+        if posted is not None:
+            return posted
+        created = self.sales_orders.create({k: v for k, v in wanted.items() if k != "Key"})
+        return Ack(created["No"], created.get("Key"), created=True)
+
+    def find_posted_order(self, external_document_no: str) -> Ack | None:
+        """The order number of an order the ERP has already shipped, if any."""
+        if "posted_shipment" not in self.settings.pages:
+            return None
+        found = self.posted_shipments.read_multiple(
+            [("External_Document_No", exact(external_document_no))], None, 1
+        )
+        if not found or not found[0].get("Order_No"):
+            return None
+        return Ack(str(found[0]["Order_No"]), None, created=False)
 
     def _update_sales_order(self, current: Record, wanted: Record) -> Ack:
         """Bring an existing order in line: header fields, changed lines, added and removed

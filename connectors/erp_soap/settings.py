@@ -8,7 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from connectors.transports.soap import RetryPolicy, SoapSettings
 
-DEFAULT_PAGES = {"customer": "Customer", "sales_order": "Sales_Order"}
+DEFAULT_PAGES = {
+    "customer": "Customer",
+    "sales_order": "Sales_Order",
+    "posted_shipment": "Posted_Sales_Shipment",
+}
 
 
 class ErpSoapSettings(BaseModel):
