@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from bench.handwritten_woocommerce import decimal, quantity, utc_naive_iso
-from mappings.engine.geo import _alpha2
+from mappings.engine.geo import _alpha2, subdivision_code
 
 STATUS = {
     "pending": "received",
@@ -72,7 +72,11 @@ def _address(block: Any, prefix: str, kind: str, errs: _Errors) -> dict[str, Any
     if state is not None:
         if country and state.upper().startswith(f"{country.upper()}-"):
             state = state[len(country) + 1 :]
-        out["subdivision"] = state.upper() if len(state) <= 3 else state
+        if len(state) <= 3:
+            state = state.upper()
+        elif country and (code := _alpha2(country.upper())):
+            state = subdivision_code(state, code) or state
+        out["subdivision"] = state
     if country is None:
         errs.append((f"{prefix}.country", "is required but missing or empty"))
     else:

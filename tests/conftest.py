@@ -12,6 +12,8 @@ from hub.engine import upgrade
 from hub.store import Hub
 from tests.services import POSTGRES_URL, need_service
 
+pytest_plugins = ["tests.peers"]
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:

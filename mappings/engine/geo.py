@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gettext
 import re
+import unicodedata
 from functools import cache, lru_cache
 from typing import Any
 
@@ -27,6 +29,42 @@ def _alpha2(name: str) -> str | None:
 
 def _known_subdivision(code: str) -> bool:
     return pycountry.subdivisions.get(code=code) is not None  # type: ignore[no-untyped-call]
+
+
+def fold(name: str) -> str:
+    """A name compared loosely: case, accents and repeated spaces do not count."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().split())
+
+
+@cache
+def _subdivision_names(country_code: str) -> dict[str, str]:
+    """Folded subdivision names of one country (ISO's own and English) -> code without prefix.
+
+    A name two subdivisions share is kept for the top-level one, or left out when that does
+    not decide it.
+    """
+    english = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, ["en"], fallback=True)
+    found: dict[str, set[tuple[bool, str]]] = {}
+    for sub in pycountry.subdivisions.get(country_code=country_code) or ():  # type: ignore[no-untyped-call]
+        code = str(sub.code).partition("-")[2]
+        top = getattr(sub, "parent_code", None) is None
+        for name in {str(sub.name), english.gettext(str(sub.name))}:
+            found.setdefault(fold(name), set()).add((top, code))
+    names: dict[str, str] = {}
+    for name, candidates in found.items():
+        codes = {code for _top, code in candidates}
+        tops = {code for top, code in candidates if top}
+        if len(codes) == 1 or len(tops) == 1:
+            names[name] = next(iter(codes if len(codes) == 1 else tops))
+    return names
+
+
+def subdivision_code(name: str, country_code: str) -> str | None:
+    """The ISO 3166-2 code (without the country prefix) of a subdivision named ``name`` in the
+    country ``country_code`` (alpha-2): ``("Bavaria", "DE") -> "BY"``; None when unknown."""
+    return _subdivision_names(country_code.upper()).get(fold(name))
 
 
 @transform(
@@ -58,8 +96,9 @@ def country(argument: Any, _maps: ValueMapSource) -> Transform:
 
 @transform(
     "subdivision",
-    "ISO 3166-2 subdivision without its country prefix (DE-BE -> BE); "
-    "from: [code, country]; {subdivision: {strict: true}} refuses codes ISO does not know",
+    "ISO 3166-2 subdivision without its country prefix (DE-BE -> BE) from a code or a name "
+    "(Bavaria, Bayern -> BY; needs the country): from: [state, country]; "
+    "{subdivision: {strict: true}} refuses codes and names ISO does not know",
     argument=None,
 )
 def subdivision(argument: Any, _maps: ValueMapSource) -> Transform:
@@ -83,8 +122,11 @@ def subdivision(argument: Any, _maps: ValueMapSource) -> Transform:
             code = code.upper()
             if strict and cc and not _known_subdivision(f"{cc}-{code}"):
                 raise ValueError(f"{code!r} is not an ISO 3166-2 subdivision of {cc}")
+        elif cc and (known := subdivision_code(code, cc)) is not None:
+            code = known
         elif strict:
-            raise ValueError(f"{code!r} is not an ISO 3166-2 subdivision code")
+            where = f" of {cc}" if cc else " (no country to look the name up in)"
+            raise ValueError(f"{code!r} is not an ISO 3166-2 subdivision{where}")
         return code or None
 
     return run

@@ -53,6 +53,14 @@ def t(name: str, argument: Any = None) -> Transform:
         ("subdivision", None, ("us-ca", "US"), "CA"),
         ("subdivision", None, ("Greater London", "GB"), "Greater London"),
         ("subdivision", None, ("BE", "Germany"), "BE"),
+        ("subdivision", None, ("Bavaria", "Germany"), "BY"),
+        ("subdivision", None, ("  bayern ", "DE"), "BY"),
+        ("subdivision", None, ("THURINGEN", "DE"), "TH"),
+        ("subdivision", None, ("New York", "US"), "NY"),
+        ("subdivision", None, ("new  york", "USA"), "NY"),
+        ("subdivision", None, ("ile-de-france", "FR"), "IDF"),
+        ("subdivision", {"strict": True}, ("Baden-Württemberg", "DE"), "BW"),
+        ("subdivision", None, ("Bavaria", None), "Bavaria"),  # no country: kept as it is
     ],
 )
 def test_transform_results(name: str, argument: Any, value: Any, expected: Any) -> None:
@@ -82,6 +90,12 @@ def test_transform_results(name: str, argument: Any, value: Any, expected: Any) 
             {"strict": True},
             ("XX", "DE"),
             "'XX' is not an ISO 3166-2 subdivision of DE",
+        ),
+        (
+            "subdivision",
+            {"strict": True},
+            ("Atlantis", "DE"),
+            "'Atlantis' is not an ISO 3166-2 subdivision of DE",
         ),
         ("boolean", None, "maybe", "'maybe' is not yes/no"),
         ("text", None, {"a": 1}, "expected text, got dict"),

@@ -92,6 +92,16 @@ def test_country_prefixed_state_codes_and_country_names_are_normalised() -> None
     assert (address.country, address.subdivision) == ("DE", "BE")
 
 
+@pytest.mark.parametrize(
+    ("state", "country", "code"),
+    [("Bavaria", "DE", "BY"), ("Thüringen", "Germany", "TH"), ("new york", "US", "NY")],
+)
+def test_subdivision_names_become_iso_codes(state: str, country: str, code: str) -> None:
+    raw = load("order_guest.json")
+    raw["billing"] |= {"country": country, "state": state}
+    assert woocommerce.map_order(raw).customer.addresses[0].subdivision == code
+
+
 def test_unit_price_is_subtotal_over_quantity_without_trailing_zeros() -> None:
     raw = load("order_guest.json")
     raw["line_items"][0] |= {"quantity": 3, "subtotal": "60.00"}
