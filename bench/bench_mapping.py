@@ -43,10 +43,6 @@ def sample_orders(count: int, lines: int = 5) -> list[dict[str, Any]]:
     raise LookupError(f"fewer than {count} generated orders with {lines} lines")
 
 
-def sample_order(lines: int = 5) -> dict[str, Any]:
-    return sample_orders(1, lines)[0]
-
-
 def leaf_count(value: Any) -> int:
     if isinstance(value, dict):
         return sum(leaf_count(v) for v in value.values())

@@ -12,7 +12,7 @@ import xmltodict
 import mappings
 from canonical.errors import InvalidRecord
 from mappings.engine import FROM_CANONICAL, CompiledMapping, compile_file
-from mappings.engine.check import check_tree
+from mappings.engine.check import check_file, check_tree
 from mappings.engine.yamlio import DataFileError, read_yaml
 
 MAPPINGS_ROOT = Path(mappings.__file__).parent
@@ -93,11 +93,22 @@ def preview(
         list[str] | None, typer.Option("--param", "-p", help="a mapping parameter, NAME=VALUE")
     ] = None,
 ) -> None:
-    """Print what MAPPING_FILE makes of SAMPLE_FILE, or every error naming the field."""
-    compiled, problems = compile_file(mapping_file.resolve())
-    if compiled is None:
+    """Print what MAPPING_FILE makes of SAMPLE_FILE, or every error naming the field.
+
+    The mapping file is checked first, as ``tandem mapping check`` checks it: a mistake in it
+    (a canonical field that does not exist...) is reported as such, before the sample is read.
+    """
+    if not mapping_file.is_file():
+        typer.echo(f"error: {mapping_file} does not exist", err=True)
+        raise typer.Exit(2)
+    problems = [str(p) for p in check_file(mapping_file)]
+    compiled, compile_problems = compile_file(mapping_file.resolve())
+    if compiled is None and not problems:
+        problems = [f"{mapping_file}: {problem}" for problem in compile_problems]
+    if problems or compiled is None:
         for problem in problems:
-            typer.echo(f"{mapping_file}: {problem}", err=True)
+            typer.echo(problem, err=True)
+        typer.echo(f"{len(problems)} problem(s) in {mapping_file}; nothing previewed", err=True)
         raise typer.Exit(1)
     try:
         result = _preview(compiled, _read_sample(sample_file), _params(param or []))

@@ -69,9 +69,9 @@ def _outputs(fields: dict[str, Spec], model: type[BaseModel], where: str, out: l
 def _value(spec: Spec, model: type[BaseModel], out: list[str]) -> None:
     if spec.kind == "fields":
         _outputs(spec.fields, model, spec.where, out)
-    elif spec.kind == "each" and spec.item is not None:
+    elif spec.kind in ("each", "find") and spec.item is not None:
         _value(spec.item, model, out)
-    elif spec.kind in ("list", "first", "cases"):
+    elif spec.kind in ("list", "first", "cases", "concat_lists"):
         for part in spec.parts:
             _value(part, model, out)
 
@@ -109,16 +109,19 @@ class _Reads:
     def cond(self, cond: Cond | None, scope: type[BaseModel] | None, where: str) -> None:
         if cond is not None:
             self.path(cond.path, scope, where)
+            if isinstance(cond.arg, Path):  # equals: $name
+                self.path(cond.arg, scope, where)
             for sub in cond.subs:
                 self.cond(sub, scope, where)
 
     def spec(self, spec: Spec, scope: type[BaseModel] | None) -> type[BaseModel] | None:
         self.cond(spec.when, scope, spec.where)
         found = self.path(spec.path, scope, spec.where)
-        if spec.kind == "each" and spec.item is not None:
-            self.spec(spec.item, found)
-        if spec.kind == "find":
+        if spec.kind in ("each", "find"):
             self.cond(spec.test, found, spec.where)
+            if spec.item is not None:
+                item = self.spec(spec.item, found)
+                found = item if spec.kind == "find" else found
         for part in spec.parts:
             part_model = self.spec(part, scope)
             found = found or part_model

@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mappings.engine.paths import Path, blank_to_none, get, step
-from mappings.engine.runtime import MEMO_KEYS, MEMO_WORTHY, Memo, concat, matches
+from mappings.engine.runtime import (
+    COMPARISONS,
+    MEMO_KEYS,
+    MEMO_WORTHY,
+    Memo,
+    compare,
+    concat,
+    concat_lists,
+    matches,
+)
 from mappings.engine.spec import NO_DEFAULT, Cond, Spec
 
 RunFn = Callable[[Any, dict[str, Any], list[tuple[str, str]]], tuple[dict[str, Any], Any]]
@@ -30,6 +39,7 @@ class Scope:
     node: str  # the variable holding this scope's node
     prefix: str  # an expression for the error path prefix of this scope ('""' at the root)
     index: str | None = None  # the loop variable inside each:
+    position: str | None = None  # $position inside each: (counts the elements kept)
     hoist: bool = True
     hoists: dict[tuple[str | int, ...], str] = field(default_factory=dict)
     cleans: dict[tuple[str | int, ...], str] = field(default_factory=dict)  # trimmed values
@@ -44,6 +54,8 @@ class CodeGen:
             "_get": get,
             "_nb": blank_to_none,
             "_concat": concat,
+            "_concat_lists": concat_lists,
+            "_compare": compare,
             "_matches": matches,
             "_FAIL": _FAIL,
             "_MEMO_KEYS": MEMO_KEYS,
@@ -121,7 +133,9 @@ class CodeGen:
             return self._hoist(self.root, path.steps)
         if path.var in ("position", "index"):
             assert scope.index is not None
-            return f"({scope.index} + 1)" if path.var == "position" else scope.index
+            if path.var == "index":
+                return scope.index
+            return scope.position or f"({scope.index} + 1)"
         base = f"_v_{path.var}"
         return f"_get({base}, {path.steps!r})" if path.steps else base
 
@@ -149,6 +163,10 @@ class CodeGen:
             return f"{value} is None"
         if cond.op == "matches":
             return f"_matches({self.const(re.compile(str(cond.arg)))}, {value})"
+        if cond.op in COMPARISONS:
+            return f"_compare({value}, {self.const(COMPARISONS[cond.op])}, {self.const(cond.arg)})"
+        if isinstance(cond.arg, Path):  # equals: $name
+            return f"{value} == {self.read(scope, cond.arg)}"
         op = {"equals": "==", "in": "in", "not_in": "not in"}[cond.op]
         return f"{value} {op} {self.const(cond.arg)}"
 
@@ -210,7 +228,7 @@ class CodeGen:
             out.append(f"{ind}{t} = {self.read(scope, spec.path)}")
             if spec.path.steps or spec.path.var in (None, "record"):  # named values are clean
                 out.append(f"{ind}if {t}.__class__ is str: {t} = {t}.strip() or None")
-        elif kind in ("tuple", "concat", "list"):
+        elif kind in ("tuple", "concat", "list", "concat_lists"):
             parts = [self.var("p") for _ in spec.parts]
             for part, name in zip(spec.parts, parts, strict=True):
                 self.emit(part, scope, name, ind)
@@ -220,6 +238,8 @@ class CodeGen:
                 out.append(f"{ind}{t} = None if {empty} else ({joined})")
             elif kind == "concat":
                 out.append(f"{ind}{t} = _concat({spec.sep!r}, ({joined}))")
+            elif kind == "concat_lists":
+                out.append(f"{ind}{t} = _concat_lists(({joined}))")
             else:
                 out.append(f"{ind}{t} = [_x for _x in ({joined}) if _x is not None] or None")
         elif kind == "first":
@@ -305,12 +325,21 @@ class CodeGen:
         out.append(f"{ind}    {t} = None")
         out.append(f"{ind}else:")
         out.append(f"{ind}    {t} = []")
-        out.append(f"{ind}    for {i}, {node} in enumerate({src}):")
         prefix = f"{where} + '[' + str({i}) + '].'"
         inner = Scope(node, f"({prefix})", index=i)
+        test = None
+        if spec.test is not None:  # where: only the elements that match, counted by $position
+            inner.position = self.var("k")
+            out.append(f"{ind}    {inner.position} = 0")
+            test = self.cond(spec.test, inner)
+        out.append(f"{ind}    for {i}, {node} in enumerate({src}):")
         self.emit(spec.item, inner, value, "")
         body = ind + "        "
-        out.extend(body + line for line in inner.hoist_lines + inner.lines)
+        out.extend(body + line for line in inner.hoist_lines)
+        if test is not None:
+            out.append(f"{body}if not ({test}): continue")
+            out.append(f"{body}{inner.position} += 1")
+        out.extend(body + line for line in inner.lines)
         out.append(f"{body}if {value} is not None: {t}.append({value})")
         out.append(f"{ind}    {t} = {t} or None")
 
@@ -321,11 +350,24 @@ class CodeGen:
         test = (
             "True" if spec.test is None else self.cond(spec.test, Scope(element, '""', hoist=False))
         )
+        source, i = self.var("s"), self.var("i")
         out.append(f"{ind}{t} = None")
-        out.append(f"{ind}for {element} in ({self.read(scope, spec.path)} or ()):")
+        out.append(f"{ind}{source} = {self.read(scope, spec.path)}")
+        out.append(f"{ind}if {source}.__class__ is dict: {source} = [{source}]  # one XML element")
+        out.append(f"{ind}if not isinstance({source}, (list, tuple)): {source} = ()")
+        out.append(f"{ind}for {i}, {element} in enumerate({source}):")
         out.append(f"{ind}    if {test}:")
         out.append(f"{ind}        {t} = {element}")
         out.append(f"{ind}        break")
+        if spec.item is None:
+            return
+        where = self.error_path(scope, spec)
+        inner = Scope(t, f"({where} + '[' + str({i}) + '].')")
+        value = self.var("v")
+        self.emit(spec.item, inner, value, "")
+        out.append(f"{ind}if {t} is not None:")
+        out.extend(f"{ind}    {line}" for line in inner.hoist_lines + inner.lines)
+        out.append(f"{ind}    {t} = {value}")
 
 
 def generate(

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
 
 # transforms worth remembering per input text: they parse; the others are as cheap as a lookup
 MEMO_WORTHY = frozenset(
@@ -54,3 +62,29 @@ def concat(sep: str, parts: tuple[Any, ...]) -> str | None:
 
 def matches(pattern: re.Pattern[str], value: Any) -> bool:
     return value is not None and pattern.search(str(value)) is not None
+
+
+def concat_lists(parts: tuple[Any, ...]) -> list[Any] | None:
+    """The elements of the parts that are lists, and the other parts themselves, in order."""
+    joined: list[Any] = []
+    for part in parts:
+        if isinstance(part, (list, tuple)):
+            joined.extend(part)
+        elif part is not None:
+            joined.append(part)
+    return joined or None
+
+
+def compare(value: Any, op: Callable[[Any, Any], bool], limit: Decimal) -> bool:
+    """``value op limit`` for a number or a text that is one; anything else does not match."""
+    if isinstance(value, str):
+        try:
+            value = Decimal(value)
+        except InvalidOperation:
+            return False
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return False
+    try:
+        return op(value, limit)
+    except (ArithmeticError, TypeError):  # NaN
+        return False

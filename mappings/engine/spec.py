@@ -1,9 +1,9 @@
 """The mapping file language, read into a tree of ``Spec`` nodes (checked, not yet compiled).
 
 A field is either a path (``billing.email``) or a mapping with exactly one *source*
-(``from``, ``value``, ``first``, ``concat``, ``cases``, ``each``, ``list``, ``fields``,
-``find``, ``money``) and optional *modifiers* (``do``, ``when``, ``default``, ``required``,
-``at``, ``item``, ``sep``, ``where``, ``currency``). ``use: <part>`` merges a shared
+(``from``, ``value``, ``first``, ``concat``, ``cases``, ``each``, ``list``, ``concat_lists``,
+``fields``, ``find``, ``money``) and optional *modifiers* (``do``, ``when``, ``default``,
+``required``, ``at``, ``item``, ``sep``, ``where``, ``currency``). ``use: <part>`` merges a shared
 ``<part>.part.yaml`` from the same directory under the field's own keys. docs/mappings.md
 explains each; ``Parser`` collects every problem with where it is instead of stopping.
 """
@@ -11,6 +11,7 @@ explains each; ``Parser`` collects every problem with where it is instead of sto
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -20,18 +21,22 @@ from mappings.engine.valuemaps import load_value_map, resolve
 from mappings.engine.yamlio import DataFileError, read_yaml
 
 NO_DEFAULT: Any = object()
-SOURCES = ("from", "value", "first", "concat", "cases", "each", "list", "fields", "find", "money")
+SOURCES = (
+    "from", "value", "first", "concat", "cases", "each", "list", "concat_lists", "fields",
+    "find", "money",
+)  # fmt: skip
 MODIFIERS = {"do", "when", "default", "required", "at", "item", "sep", "where", "currency"}
 PART_SUFFIX = ".part.yaml"
 REQUIRED = "is required but missing or empty"
 BUILTIN_VARS = {"record", "position", "index"}
+COMPARISONS = ("gt", "ge", "lt", "le")  # numbers: greater than, at least, less than, at most
 
 
 @dataclass
 class Cond:
-    op: str  # present, absent, equals, in, not_in, matches, all, any, not
+    op: str  # present, absent, equals, in, not_in, matches, gt, ge, lt, le, all, any, not
     path: Path | None = None
-    arg: Any = None
+    arg: Any = None  # a Path for ``equals: $name`` (compare with a named value)
     subs: list[Cond] = field(default_factory=list)
 
 
@@ -57,7 +62,7 @@ class Spec:
     required: str | None = None
     required_path: str | None = None
     anchor: str | None = None  # objects: the whole is missing when this field is
-    test: Cond | None = None  # find: which element
+    test: Cond | None = None  # find: which element; each: which elements
 
     def error_path(self) -> tuple[str, bool]:
         """The source path an error about this field names, and whether it is relative."""
@@ -138,6 +143,14 @@ class Parser:
             )
         if op in ("in", "not_in") and not isinstance(arg, list):
             self.problem(where, f"{op}: expected a list")
+        elif op in COMPARISONS:
+            if isinstance(arg, bool) or not isinstance(arg, (int, float)):
+                self.problem(where, f"{op}: expected a number")
+                return None
+            return Cond(op, path, Decimal(str(arg)))
+        elif op == "equals" and isinstance(arg, str) and arg.startswith("$"):
+            named = self.path(arg, f"{where}.equals", base)
+            return None if named is None else Cond(op, path, named)
         elif op not in ("equals", "in", "not_in", "matches"):
             self.problem(where, f"unknown test {op!r}")
         return Cond(op, path, tuple(arg) if isinstance(arg, list) else arg)
@@ -240,7 +253,7 @@ class Parser:
             spec.parts = [self.spec(p, f"{where}.from[{i}]", base) for i, p in enumerate(arg)]
         elif kind in ("from", "each", "find"):
             spec.path = self.path(arg, f"{where}.{kind}", base)
-        elif kind in ("first", "concat", "list", "cases"):
+        elif kind in ("first", "concat", "list", "concat_lists", "cases"):
             if not isinstance(arg, list) or not arg:
                 self.problem(where, f"{kind}: expected a non-empty list")
                 arg = []
@@ -266,12 +279,15 @@ class Parser:
                 item = {"value": None}
             spec.item = self.spec(item, f"{where}.item")
             self._each_depth -= 1
-        if kind == "find":
+        if kind == "find" or (kind == "each" and "where" in raw):
             spec.test = self.cond(raw.get("where"), f"{where}.where", ((), ""))
+        if kind == "find" and "item" in raw:  # what the element found gives, else itself
+            spec.item = self.spec(raw["item"], f"{where}.item")
         for key in ("sep", "item", "where", "currency"):
-            owner = {"sep": "concat", "item": "each", "where": "find", "currency": "money"}[key]
-            if key in raw and kind != owner:
-                self.problem(where, f"{key}: only goes with {owner}:")
+            owners = {"sep": ("concat",), "item": ("each", "find"), "where": ("find", "each"),
+                      "currency": ("money",)}[key]  # fmt: skip
+            if key in raw and kind not in owners:
+                self.problem(where, f"{key}: only goes with {' or '.join(owners)}:")
         if "at" in raw and kind != "fields":
             self.problem(where, "at: only goes with fields:")
         return spec

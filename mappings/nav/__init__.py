@@ -8,6 +8,7 @@ idempotent. The rules are in the ``*.yaml`` files next to this module.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,28 +26,32 @@ def customer_to_nav(customer: Customer, *, no: str | None = None) -> dict[str, A
     return record
 
 
-SHIPPING_CHARGE = {"Type": "G_L_Account", "No": "6110", "Description": "Shipping"}
-"""The line that carries an order's shipping charge: a G/L account line, as NAV posts freight.
-Set ``No`` to the freight account of the ERP's chart of accounts (or use ``Charge_Item``)."""
+@dataclass(frozen=True)
+class ShippingCharge:
+    """The order line that carries an order's shipping charge (see the sales order mappings).
+
+    ``None`` for a field keeps the mapping file's default (a G/L account line, No "6110").
+    """
+
+    type: str | None = None  # G_L_Account, or Charge_Item
+    account: str | None = None  # the freight G/L account (or the charge item's No)
+    description: str | None = None
+
+    def params(self, *, write: bool) -> dict[str, str]:
+        given = {"shipping_type": self.type, "shipping_account": self.account}
+        if write:
+            given["shipping_description"] = self.description
+        return {name: value for name, value in given.items() if value is not None}
 
 
 def sales_order_to_nav(
-    order: SalesOrder, *, customer_no: str, shipping_charge: dict[str, Any] | None = None
+    order: SalesOrder, *, customer_no: str, shipping: ShippingCharge | None = None
 ) -> dict[str, Any]:
-    """The Sales_Order record; a shipping total above zero becomes one more line."""
+    """The Sales_Order record; a shipping total above zero is one more line (``shipping``)."""
+    params = {"customer_no": customer_no} | (shipping or ShippingCharge()).params(write=True)
     record: dict[str, Any] = (
-        load_mapping(HERE / "sales_order.from_canonical.yaml")
-        .map(order, params={"customer_no": customer_no})
-        .value
+        load_mapping(HERE / "sales_order.from_canonical.yaml").map(order, params=params).value
     )
-    shipping = order.shipping_total
-    if shipping is not None and shipping.amount > 0:
-        line = {
-            **(shipping_charge or SHIPPING_CHARGE),
-            "Quantity": 1,
-            "Unit_Price": shipping.amount,
-        }
-        record["SalesLines"]["Sales_Order_Line"].append(line)
     return record
 
 
@@ -57,8 +62,12 @@ def customer_from_nav(record: Any, *, lcy: str = "EUR") -> Customer:
     return mapped.value
 
 
-def sales_order_from_nav(record: Any, *, lcy: str = "EUR") -> SalesOrder:
-    """A NAV Sales_Order page record as a canonical SalesOrder (lines from SalesLines)."""
-    mapped = load_mapping(HERE / "sales_order.to_canonical.yaml").map(record, params={"lcy": lcy})
+def sales_order_from_nav(
+    record: Any, *, lcy: str = "EUR", shipping: ShippingCharge | None = None
+) -> SalesOrder:
+    """A NAV Sales_Order page record as a canonical SalesOrder: lines from SalesLines, except
+    the shipping charge line (``shipping``), which is the shipping total."""
+    params = {"lcy": lcy} | (shipping or ShippingCharge()).params(write=False)
+    mapped = load_mapping(HERE / "sales_order.to_canonical.yaml").map(record, params=params)
     assert isinstance(mapped.value, SalesOrder)
     return mapped.value

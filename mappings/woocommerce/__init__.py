@@ -1,8 +1,11 @@
-"""WooCommerce REST API v3 orders -> canonical Customer and SalesOrder.
+"""WooCommerce REST API v3 orders and customers -> canonical SalesOrder and Customer.
 
-The rules are in ``order.to_canonical.yaml`` and ``customer.to_canonical.yaml`` next to this
-file (see their descriptions); ``map_order`` runs both on one order and reports the errors of
-both together, naming the order and every field path.
+The rules are in the ``*.to_canonical.yaml`` files next to this module (see their
+descriptions): ``order.to_canonical.yaml`` and ``order_customer.to_canonical.yaml`` (the
+customer of an order, from its billing and shipping blocks), which ``map_order`` runs together,
+reporting the errors of both at once, naming the order and every field path; and
+``customer.to_canonical.yaml`` for the customer resource (``map_customer``). A registered
+customer has the same key both ways: its WooCommerce id as text.
 """
 
 from __future__ import annotations
@@ -35,11 +38,17 @@ class MappedOrder:
 
 @cache
 def mappings() -> tuple[CompiledMapping, CompiledMapping]:
-    """The compiled customer and order mappings."""
+    """The compiled mappings of an order: its customer, and the order itself."""
     return (
-        load_mapping(HERE / "customer.to_canonical.yaml"),
+        load_mapping(HERE / "order_customer.to_canonical.yaml"),
         load_mapping(HERE / "order.to_canonical.yaml"),
     )
+
+
+@cache
+def customer_mapping() -> CompiledMapping:
+    """The compiled mapping of the customer resource."""
+    return load_mapping(HERE / "customer.to_canonical.yaml")
 
 
 def order_id_of(order: Any) -> str | None:
@@ -64,3 +73,13 @@ def map_order(order: Any, *, source: str = SYSTEM) -> MappedOrder:
     assert customer_run.key is not None and order_run.key is not None
     status = str(order.get("status") or "").strip()
     return MappedOrder(customer, customer_run.key, sales_order, order_run.key, status)
+
+
+def map_customer(resource: Any, *, source: str = SYSTEM) -> tuple[str, Customer]:
+    """Map one WooCommerce customer resource (``/wc/v3/customers/<id>``, the body of the
+    ``customer.created`` / ``customer.updated`` webhooks) to ``(key, Customer)``; the key is
+    the customer id as text, as orders of this customer give it. Raises ``InvalidRecord``
+    listing every bad field."""
+    mapped = customer_mapping().map(resource, source=source)
+    assert isinstance(mapped.value, Customer) and mapped.key is not None
+    return mapped.key, mapped.value

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from mappings.engine import CompiledMapping, compile_file
+
+GOLDEN = Path(__file__).parent / "golden"
 
 HEADER = """\
 system: shop
@@ -39,3 +44,12 @@ def mapping(
     compiled, problems = compile_file(path)
     assert compiled is not None, problems
     return compiled
+
+
+def golden(name: str, produced: dict[str, Any]) -> dict[str, Any]:
+    """The stored expectation; ``TANDEM_UPDATE_GOLDEN=1`` rewrites it from what was produced."""
+    path = GOLDEN / name
+    if os.environ.get("TANDEM_UPDATE_GOLDEN") == "1":
+        path.write_text(json.dumps(produced, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+    expected: dict[str, Any] = json.loads(path.read_text())
+    return expected

@@ -103,3 +103,40 @@ def test_preview_of_a_broken_mapping_or_sample_fails_clearly(tmp_path: Path) -> 
         app, ["mapping", "preview", str(ORDER_MAPPING), str(FIXTURES / "order_malformed.json")]
     )
     assert result.exit_code == 1 and "cannot be read as a sample record" in result.stderr
+
+
+def test_preview_checks_the_mapping_before_it_reads_the_sample(tmp_path: Path) -> None:
+    text = ORDER_MAPPING.read_text().replace("  payment_method:", "  payment_methods:")
+    renamed = write(tmp_path, "order.to_canonical.yaml", text)
+    (tmp_path / "order_status.values.yaml").write_text(
+        (ORDER_MAPPING.parent / "order_status.values.yaml").read_text()
+    )
+    for part in ORDER_MAPPING.parent.glob("*.part.yaml"):
+        (tmp_path / part.name).write_text(part.read_text())
+    missing_sample = tmp_path / "never-read.json"
+    result = runner.invoke(app, ["mapping", "preview", str(renamed), str(missing_sample)])
+    assert result.exit_code == 1
+    assert f"{renamed}: fields.payment_methods: SalesOrder has no field 'payment_methods'" in (
+        result.stderr
+    )
+    assert "cannot be read" not in result.stderr  # the sample was not touched
+
+
+def test_preview_of_the_erp_order_mapping_shows_the_shipping_line(tmp_path: Path) -> None:
+    line = {"line_number": 1, "sku": "TDM-KBX-01", "quantity": "2",
+            "unit_price": {"amount": "19.50", "currency": "EUR"},
+            "line_total": {"amount": "39.00", "currency": "EUR"}}  # fmt: skip
+    order = {"order_number": "1063", "ordered_at": "2025-03-11T09:00:00Z", "currency": "EUR",
+             "lines": [line], "shipping_total": {"amount": "4.90", "currency": "EUR"},
+             "total": {"amount": "43.90", "currency": "EUR"}}  # fmt: skip
+    sample = write(tmp_path, "order.json", json.dumps(order))
+    mapping = ROOT / "mappings" / "nav" / "sales_order.from_canonical.yaml"
+    args = ["mapping", "preview", str(mapping), str(sample), "-p", "customer_no=C00010"]
+    result = runner.invoke(app, [*args, "-p", "shipping_account=6120"])
+    assert result.exit_code == 0, result.output
+    lines = json.loads(result.stdout)["record"]["SalesLines"]["Sales_Order_Line"]
+    assert [(x["Type"], x["No"]) for x in lines] == [
+        ("Item", "TDM-KBX-01"),
+        ("G_L_Account", "6120"),
+    ]
+    assert (lines[1]["Quantity"], lines[1]["Unit_Price"]) == (1, "4.90")

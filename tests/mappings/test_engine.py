@@ -12,7 +12,7 @@ import xmltodict
 from canonical.errors import InvalidRecord
 from canonical.models import Product, SalesOrder
 from mappings.engine import compile_file, register_function
-from tests.mappings.support import mapping, write
+from tests.mappings.support import HEADER, mapping, write
 
 PRODUCT = """
 fields:
@@ -211,7 +211,7 @@ def test_mapping_file_problems_are_all_listed(tmp_path: Path) -> None:
         "let, params, python, record_id, system, version)",
         "fields.sku.do[0]: unknown transform 'shout'",
         "fields.name: needs exactly one of from, value, first, concat, cases, each, list, "
-        "fields, find, money (has ['from', 'value'])",
+        "concat_lists, fields, find, money (has ['from', 'value'])",
         "fields.gtin.do[0]: round: expected options ['mode', 'places']",
         "fields.description: at: only goes with fields:",
     ]
@@ -231,3 +231,85 @@ def test_the_mapping_is_compiled_once_and_needs_its_files_no_more(tmp_path: Path
         file.unlink()
     assert m.source.startswith("def run(rec, params, errs):")
     assert m.map({"item": {"code": "a", "title": "t", "uom": "KG"}}).value.unit_of_measure == "KGM"
+
+
+LINES = """
+params: {freight: FREIGHT}
+fields:
+  order_number: no
+  ordered_at: {from: date, do: [datetime]}
+  currency: {value: EUR}
+  total: {money: total, currency: {value: EUR}}
+  lines:
+    each: items
+    where: {not: {path: sku, equals: $freight}}
+    fields:
+      line_number: $position
+      sku: sku
+      quantity: {from: qty, do: [quantity]}
+      unit_price: {money: price, currency: {value: EUR}}
+      line_total: {money: price, currency: {value: EUR}}
+  shipping_total:
+    money: {find: items, where: {path: sku, equals: $freight}, item: {from: price, do: [decimal]}}
+    currency: {value: EUR}
+  coupon_codes:
+    concat_lists:
+      - {each: coupons, item: code}
+      - {when: {path: total, gt: 100}, value: BIG-ORDER}
+"""
+
+
+def big_order(total: str) -> dict[str, Any]:
+    items = [{"sku": "A", "qty": 1, "price": "60"}, {"sku": "FREIGHT", "qty": 1, "price": "5"},
+             {"sku": "B", "qty": "2", "price": "45"}]  # fmt: skip
+    return {"no": "7", "date": "2025-03-01T10:00:00", "total": total, "items": items,
+            "coupons": [{"code": "SPRING"}]}  # fmt: skip
+
+
+def test_each_where_keeps_matching_elements_and_find_item_reads_below_one(tmp_path: Path) -> None:
+    m = mapping(tmp_path, LINES, canonical="SalesOrder", entity="order", record_id="no")
+    order = m.map(big_order("110.00")).value
+    assert [(line.line_number, line.sku) for line in order.lines] == [(1, "A"), (2, "B")]
+    assert order.shipping_total.amount == Decimal(5)
+    assert order.coupon_codes == ("SPRING", "BIG-ORDER")  # concat_lists: a list, then one more
+    small = m.map(big_order("99.99")).value
+    assert small.coupon_codes == ("SPRING",)  # gt: 100 does not hold
+    other = m.map(big_order("110"), params={"freight": "NONE"}).value  # equals: $freight
+    assert [line.sku for line in other.lines] == ["A", "FREIGHT", "B"]
+    assert other.shipping_total is None
+
+
+def test_an_error_below_a_found_element_names_that_element(tmp_path: Path) -> None:
+    m = mapping(tmp_path, LINES, canonical="SalesOrder", entity="order", record_id="no")
+    order = big_order("1")
+    order["items"][1]["price"] = "five"
+    with pytest.raises(InvalidRecord) as caught:
+        m.map(order)
+    assert [str(e) for e in caught.value.errors] == [
+        "items[1].price: 'five' is not a number",
+    ]
+
+
+def test_comparisons_take_numbers_and_refuse_anything_else(tmp_path: Path) -> None:
+    body = "fields:\n  sku: {value: x, when: {path: n, gt: many}}\n  name: {value: y}\n"
+    head = HEADER.format(
+        entity="item", direction="to_canonical", canonical="Product", record_id="id"
+    )
+    path = write(tmp_path, "item.to_canonical.yaml", head + body)
+    assert "fields.sku.when: gt: expected a number" in compile_file(path)[1]
+    body = "fields:\n  sku: {value: x, when: {path: n, le: 2.5}}\n  name: {value: y}\n"
+    m = mapping(tmp_path, body)
+    assert [m.run({"n": n}).values.get("sku") for n in ("2.5", 3, "abc", None, True)] == [
+        "x", None, None, None, None,
+    ]  # fmt: skip
+
+
+def test_parsed_values_are_remembered_per_input_but_never_confused(tmp_path: Path) -> None:
+    m = mapping(tmp_path, "fields:\n  sku: {from: code, do: [integer, text]}\n  name: {value: n}\n")
+    for _ in range(2):  # the second time from the memo
+        assert m.map({"code": 1}).value.sku == "1"
+        assert m.map({"code": " 01 "}).value.sku == "1"
+        with pytest.raises(InvalidRecord, match="code: True is not a whole number"):
+            m.map({"code": True})  # equal to 1 as a dict key, but not a number here
+        with pytest.raises(InvalidRecord, match=r"code: '7\.5' is not a whole number"):
+            m.map({"code": "7.5"})  # an error is raised each time, not remembered

@@ -29,6 +29,7 @@ text = words.map(str.strip).filter(bool)
 optional = st.none() | text
 countries = st.sampled_from(["DE", "FR", "US", "GB", "CH", "NL"])
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**9), places=2)
+discounts = st.decimals(min_value=Decimal(0), max_value=Decimal(10**6), places=2)
 codes = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=3)
 
 
@@ -76,6 +77,7 @@ def orders(draw: st.DrawFn) -> SalesOrder:
             ),
             unit_of_measure=draw(st.sampled_from(["EA", "KGM", "BX"])),
             unit_price=Money(amount=draw(amounts), currency=currency),
+            discount=draw(st.none() | discounts.map(lambda a: Money(amount=a, currency=currency))),
             line_total=Money(amount=draw(amounts), currency=currency),
         )
         for n in range(1, count + 1)
@@ -91,6 +93,7 @@ def orders(draw: st.DrawFn) -> SalesOrder:
         currency=currency,
         lines=lines,
         shipping_address=draw(st.none() | addresses(AddressKind.SHIPPING)),
+        shipping_total=draw(st.none() | amounts.map(lambda a: Money(amount=a, currency=currency))),
         total=Money(amount=sum(line.line_total.amount for line in lines), currency=currency),
     )
 

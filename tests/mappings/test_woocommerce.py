@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,23 +13,14 @@ import pytest
 from canonical.errors import InvalidRecord
 from canonical.models import CustomerKind, OrderStatus
 from mappings import nav, woocommerce
+from tests.mappings.support import golden
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "woocommerce"
-GOLDEN = Path(__file__).parent / "golden"
 SAMPLES = ["order_guest.json", "order_registered.json", "order_multi_line_eu.json"]
 
 
 def load(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
-
-
-def golden(name: str, produced: dict[str, Any]) -> dict[str, Any]:
-    """The stored expectation; ``TANDEM_UPDATE_GOLDEN=1`` rewrites it from what was produced."""
-    path = GOLDEN / name
-    if os.environ.get("TANDEM_UPDATE_GOLDEN") == "1":
-        path.write_text(json.dumps(produced, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
-    expected: dict[str, Any] = json.loads(path.read_text())
-    return expected
 
 
 @pytest.mark.parametrize("name", SAMPLES)
