@@ -215,3 +215,14 @@ def run_with_retries(
         policy,
         what=f"{what} {table}" if table else what,
     )
+
+
+def reflect_table(engine: Engine, name: str, *, schema: str | None, retry: RetryPolicy) -> sa.Table:
+    """The table (or view) ``name`` as the database describes it, with retries."""
+    return run_with_retries(
+        engine,
+        lambda: sa.Table(name, sa.MetaData(), schema=schema, autoload_with=engine),
+        retry,
+        what="reflecting",
+        table=name,
+    )

@@ -37,7 +37,7 @@ from sqlalchemy.engine import Engine
 
 from canonical.errors import PermanentError
 from connectors.transports.retry import RetryPolicy
-from connectors.transports.sql import run_with_retries
+from connectors.transports.sql import reflect_table, run_with_retries
 
 Key = tuple[int | str, ...]
 Identity = tuple[datetime, Key]
@@ -143,14 +143,8 @@ class IncrementalReader:
             if isinstance(self._table_arg, sa.Table):
                 self._table = self._table_arg
             else:
-                self._table = run_with_retries(
-                    self.engine,
-                    lambda: sa.Table(
-                        self.name, sa.MetaData(), schema=self.schema, autoload_with=self.engine
-                    ),
-                    self.retry,
-                    what="reflecting",
-                    table=self.name,
+                self._table = reflect_table(
+                    self.engine, self.name, schema=self.schema, retry=self.retry
                 )
             missing = {self.updated_at_col, *self.key_cols} - set(self._table.c.keys())
             if missing:

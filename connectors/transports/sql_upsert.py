@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from canonical.errors import PermanentError
 from connectors.transports.retry import RetryPolicy
-from connectors.transports.sql import run_with_retries
+from connectors.transports.sql import reflect_table, run_with_retries
 
 Row = Mapping[str, Any]
 MAX_PARAMETERS = 30_000  # below SQLite's 32,766 and PostgreSQL's 65,535 bind parameters
@@ -84,14 +84,8 @@ class UpsertWriter:
             if isinstance(self._table_arg, sa.Table):
                 self._table = self._table_arg
             else:
-                self._table = run_with_retries(
-                    self.engine,
-                    lambda: sa.Table(
-                        self.name, sa.MetaData(), schema=self.schema, autoload_with=self.engine
-                    ),
-                    self.retry,
-                    what="reflecting",
-                    table=self.name,
+                self._table = reflect_table(
+                    self.engine, self.name, schema=self.schema, retry=self.retry
                 )
         return self._table
 
