@@ -1,6 +1,7 @@
 """Webhook intake benchmark: Tandem's receiver against a bare endpoint, in one run.
 
-    python -m bench.bench_webhook [--duration 30] [--single] [--postgres]
+    python -m bench.bench_webhook [--duration 30] [--synchronous FULL|NORMAL|both] [--single]
+                                  [--postgres]
 
 Each target runs as its own process (one uvicorn worker) on loopback and is driven by
 ``wrk -t2 -c50 --latency -s bench/wrk_signed.lua``: 50 connections each sending distinct,
@@ -9,7 +10,9 @@ signed WooCommerce order webhooks (~3.1 KB). Targets:
 - ``bare``: a Starlette endpoint that reads the body and answers 200 (verifies and stores
   nothing): the baseline.
 - ``tandem-sqlite``: the real ``tandem serve --no-worker`` on a fresh SQLite hub (HMAC check,
-  group-commit inbox writer, WAL + synchronous=FULL).
+  group-commit inbox writer, WAL + synchronous=FULL, the default).
+- ``tandem-sqlite-normal`` (``--synchronous NORMAL`` or ``both``): the same with
+  ``TANDEM_SQLITE_SYNCHRONOUS=NORMAL`` (a commit survives a crash of the process, not a power cut).
 - ``single-sqlite`` (``--single``): the same receiver with one commit per request
   (``HubInboxSink``), for comparison.
 - ``tandem-postgres`` (``--postgres``): ``tandem serve --no-worker`` on a fresh schema of the
@@ -223,7 +226,7 @@ def bench_bare(work: Path, duration: int, wrk_env: dict[str, str]) -> Result:
         return Result("bare", run_wrk(url, duration, wrk_env))
 
 
-def tandem_env(work: Path, db_url: str) -> dict[str, str]:
+def tandem_env(work: Path, db_url: str, synchronous: str = "FULL") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
     (work / "empty.toml").write_text("")
     env.update(
@@ -232,14 +235,22 @@ def tandem_env(work: Path, db_url: str) -> dict[str, str]:
         TANDEM_WEBSHOP_WEBHOOK_SECRET=SECRET,
         TANDEM_WEBSHOP_WEBHOOK_SCHEME="woocommerce",
         TANDEM_SETTINGS_FILE=str(work / "empty.toml"),
+        TANDEM_SQLITE_SYNCHRONOUS=synchronous,
     )
     return env
 
 
 def bench_tandem(
-    target: str, db_url: str, work: Path, duration: int, wrk_env: dict[str, str], *, single: bool
+    target: str,
+    db_url: str,
+    work: Path,
+    duration: int,
+    wrk_env: dict[str, str],
+    *,
+    single: bool,
+    synchronous: str = "FULL",
 ) -> Result:
-    env = tandem_env(work, db_url)
+    env = tandem_env(work, db_url, synchronous)
     tandem = str(Path(sys.executable).with_name("tandem"))
     subprocess.run([tandem, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     port = free_port()
@@ -274,7 +285,7 @@ def postgres_schema(base_url: str) -> Iterator[str]:
 def summary(results: list[Result]) -> str:
     base = results[0]
     lines = [
-        f"{'target':<16} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'target':<20} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
         f"{'ok':>8} {'rows':>8}  check"
     ]
     for r in results:
@@ -287,7 +298,7 @@ def summary(results: list[Result]) -> str:
             goals = ratio >= RATIO_GOAL and r.p99_ms <= P99_GOAL_MS
             verdict = f"{exact}; goals {'met' if goals else 'MISSED'}"
         lines.append(
-            f"{r.target:<16} {r.rps:>9.0f} {ratio:>6.2f} {r.wrk['p50_us'] / 1000:>7.2f} "
+            f"{r.target:<20} {r.rps:>9.0f} {ratio:>6.2f} {r.wrk['p50_us'] / 1000:>7.2f} "
             f"{r.p99_ms:>7.2f} {r.wrk['ok']:>8} {rows!s:>8}  {verdict}"
         )
     lines.append(
@@ -300,6 +311,12 @@ def summary(results: list[Result]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_webhook", description=__doc__)
     parser.add_argument("--duration", type=int, default=30, help="seconds per target")
+    parser.add_argument(
+        "--synchronous",
+        choices=("FULL", "NORMAL", "both"),
+        default="FULL",
+        help="SQLite synchronous setting of the Tandem target(s) (default FULL)",
+    )
     parser.add_argument("--single", action="store_true", help="also one commit per request")
     parser.add_argument("--postgres", action="store_true", help="also Tandem on PostgreSQL")
     parser.add_argument("--serve-single", type=int, metavar="PORT", help=argparse.SUPPRESS)
@@ -314,10 +331,16 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         wrk_env = {**os.environ, **body_template(work)}
         results = [bench_bare(work, args.duration, wrk_env)]
-        sqlite_url = f"sqlite:///{work / 'group.sqlite'}"
-        results.append(
-            bench_tandem("tandem-sqlite", sqlite_url, work, args.duration, wrk_env, single=False)
-        )
+        for synchronous in ("FULL", "NORMAL"):
+            if args.synchronous not in (synchronous, "both"):
+                continue
+            target = "tandem-sqlite" if synchronous == "FULL" else "tandem-sqlite-normal"
+            url = f"sqlite:///{work / f'group-{synchronous.lower()}.sqlite'}"
+            results.append(
+                bench_tandem(
+                    target, url, work, args.duration, wrk_env, single=False, synchronous=synchronous
+                )
+            )
         if args.single:
             single_url = f"sqlite:///{work / 'single.sqlite'}"
             results.append(

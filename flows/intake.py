@@ -13,8 +13,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from starlette.concurrency import run_in_threadpool
 
@@ -65,8 +64,7 @@ class HubInboxSink:
         return await run_in_threadpool(self.store, delivery)
 
 
-@dataclass(frozen=True)
-class _Waiting:
+class _Waiting(NamedTuple):  # a tuple: one is made per request, on the event loop
     message: IncomingMessage
     future: asyncio.Future[IntakeResult]
     loop: asyncio.AbstractEventLoop

@@ -93,12 +93,10 @@ class InboxMessage(Base):
     """One inbound message exactly as received, kept whatever happens to it."""
 
     __tablename__ = "inbox"
-    # Not unique: WooCommerce derives X-WC-Webhook-Delivery-ID from the webhook id and the
-    # current second, so different events can share one. Dedupe is by ``dedupe_key``.
-    __table_args__ = (
-        Index("ix_inbox_status_received", "status", "received_at"),
-        Index("ix_inbox_delivery", "source_system", "delivery_id"),
-    )
+    # No index on delivery_id: WooCommerce derives X-WC-Webhook-Delivery-ID from the webhook id
+    # and the current second, so different events can share one; dedupe is by ``dedupe_key``
+    # and no query looks a message up by delivery id (migration 0002 dropped that index).
+    __table_args__ = (Index("ix_inbox_status_received", "status", "received_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)

@@ -18,6 +18,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from pydantic import SecretStr
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from canonical.errors import TransientError
 from connectors.webhooks import (
@@ -29,6 +30,7 @@ from connectors.webhooks import (
 )
 from flows.intake import GroupCommitSink, to_incoming
 from hub.inbox import receive_many
+from hub.schema import Event, InboxMessage
 from hub.store import Hub, IncomingMessage, ReceiveResult
 from tests.support import serve_asgi
 
@@ -118,6 +120,30 @@ def test_batch_agrees_with_single_receive(hub: Hub) -> None:
         ).one()
     assert bytes(row.raw_body) == delivery(11).body
     assert (row.correlation_id, row.status) == (None, "received")  # set when it is read
+
+
+def test_batch_rows_read_back_like_single_rows(hub: Hub) -> None:
+    sent = [message(20), message(21)]
+    stored = [hub.receive(sent[0]).message_id, receive_many(hub, [sent[1]])[0].message_id]
+
+    with hub.begin() as hs:
+        rows = [hs.session.get(InboxMessage, message_id) for message_id in stored]
+        events = hs.session.scalars(
+            sa.select(Event).where(Event.message_id.in_(stored)).order_by(Event.id)
+        ).all()
+        seen = [(e.kind, e.system, e.detail) for e in events]
+    for row, msg in zip(rows, sent, strict=True):
+        assert row is not None
+        assert row.received_at == msg.received_at  # the same instant, as aware UTC
+        assert row.headers == json.dumps(msg.headers, sort_keys=True)
+        assert (row.source_system, row.kind, row.delivery_id, row.content_type, row.status) == (
+            msg.source_system,
+            msg.kind,
+            msg.delivery_id,
+            msg.content_type,
+            "received",
+        )
+    assert seen == [("received", "webshop", "order.created")] * 2
 
 
 def test_failed_batch_stores_nothing(hub: Hub) -> None:
@@ -253,10 +279,30 @@ def test_database_failure_fails_every_request_of_the_batch(hub: Hub) -> None:
     assert retried == [IntakeResult.STORED, IntakeResult.STORED, IntakeResult.DUPLICATE]
 
 
-def test_receiver_over_http_acknowledges_only_committed_deliveries(hub: Hub) -> None:
+class CountingMiddleware:
+    """An operator's middleware on the receiver app: it must see every delivery."""
+
+    seen = 0
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            CountingMiddleware.seen += 1
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.parametrize("middleware", [False, True], ids=["plain", "with-middleware"])
+def test_receiver_over_http_acknowledges_only_committed_deliveries(
+    hub: Hub, middleware: bool
+) -> None:
     source = WebhookSource(name="webshop", scheme="woocommerce", secret=SecretStr(SECRET))
     sink = GroupCommitSink(hub)
     app = create_webhook_app({"webshop": source}, sink)
+    CountingMiddleware.seen = 0
+    if middleware:
+        app.add_middleware(CountingMiddleware)
     bodies = [delivery(n).body for n in range(120)] + [delivery(7).body]
 
     async def post_all(base_url: str) -> list[httpx.Response]:
@@ -287,6 +333,7 @@ def test_receiver_over_http_acknowledges_only_committed_deliveries(hub: Hub) -> 
     assert statuses.count("accepted") == 120
     assert statuses.count("duplicate") == 1
     assert count(hub, "inbox") == 120
+    assert CountingMiddleware.seen == (121 if middleware else 0)
 
 
 def test_closed_sink_refuses_with_transient_error(hub: Hub) -> None:

@@ -37,12 +37,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from canonical.errors import TransientError
 from connectors.webhooks.models import IntakeResult, WebhookDelivery, WebhookSource
@@ -70,6 +71,30 @@ class _BodyTooLarge(Exception):
     pass
 
 
+class _Headers(dict[str, str]):
+    """A request's headers by lower-case name (the first of repeated ones), looked up in any case.
+
+    Built once per request from the ASGI scope: every check below reads several headers, and a
+    dict lookup is cheaper than scanning the raw list each time.
+    """
+
+    @classmethod
+    def from_scope(cls, scope: Scope) -> _Headers:
+        headers = cls()
+        for name, value in scope["headers"]:
+            headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+        return headers
+
+    def __getitem__(self, name: str) -> str:
+        return dict.__getitem__(self, name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and dict.__contains__(self, name.lower())
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return dict.get(self, name.lower(), default)
+
+
 @dataclass(frozen=True)
 class _Outcome:
     response: Response
@@ -77,6 +102,13 @@ class _Outcome:
     size: int
     level: int = logging.WARNING
     error: BaseException | None = None
+
+
+# Answers that never vary are built once (a Response sends the same bytes each time it is called).
+_ACCEPTED = JSONResponse({"status": "accepted"})
+_DUPLICATE = JSONResponse({"status": "duplicate"})
+_PONG = JSONResponse({"status": "pong"})
+_IGNORED = JSONResponse({"status": "ignored"})
 
 
 def _log_value(value: str | None) -> str:
@@ -114,16 +146,24 @@ def _media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
+async def _read_limited(receive: Receive, limit: int) -> bytes:
     """The whole body, or ``_BodyTooLarge`` as soon as it passes ``limit`` bytes."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise _BodyTooLarge
+        if not message.get("more_body", False):
+            if not chunks:
+                return chunk
+            chunks.append(chunk)
+            return b"".join(chunks)
         chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class _Receiver:
@@ -138,6 +178,7 @@ class _Receiver:
         self._schemes: dict[str, SignatureScheme] = {
             key: get_scheme(source.scheme) for key, source in self._sources.items()
         }
+        self._secrets = {key: s.secret.get_secret_value() for key, s in self._sources.items()}
         self._sink = sink
         self._max_body_bytes = max_body_bytes
         self._retry_after_seconds = retry_after_seconds
@@ -145,60 +186,70 @@ class _Receiver:
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    async def receive(self, request: Request) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /webhooks/{source}`` as a plain ASGI endpoint (no per-request Request)."""
+        await self.receive(scope, receive, send, scope["path_params"]["source"])
+
+    async def receive(self, scope: Scope, receive: Receive, send: Send, source_name: str) -> None:
         started = time.perf_counter()
-        source_name = request.path_params["source"]
         source = self._sources.get(source_name)
         scheme = self._schemes.get(source_name)
-        meta = DeliveryMeta(None, None, None, None, None)
+        meta = _NO_META
         if source is None or scheme is None:
             result = _Outcome(_error(404, "unknown webhook source"), "unknown-source", 0)
         else:
-            meta = scheme.describe(request.headers)
-            result = await self._handle(request, source, scheme, meta)
-        logger.log(
-            result.level,
-            "webhook source=%s topic=%s delivery=%s status=%d outcome=%s bytes=%d ms=%.1f%s",
-            _log_value(source_name),
-            _log_value(meta.topic),
-            _log_value(meta.delivery_id),
-            result.response.status_code,
-            result.outcome,
-            result.size,
-            (time.perf_counter() - started) * 1000.0,
-            _describe_error(result.error),
-        )
-        return result.response
+            headers = _Headers.from_scope(scope)
+            meta = scheme.describe(headers)
+            result = await self._handle(receive, headers, source, scheme, meta)
+        if logger.isEnabledFor(result.level):
+            logger.log(
+                result.level,
+                "webhook source=%s topic=%s delivery=%s status=%d outcome=%s bytes=%d ms=%.1f%s",
+                _log_value(source_name),
+                _log_value(meta.topic),
+                _log_value(meta.delivery_id),
+                result.response.status_code,
+                result.outcome,
+                result.size,
+                (time.perf_counter() - started) * 1000.0,
+                _describe_error(result.error),
+            )
+        await result.response(scope, receive, send)
 
     async def _handle(
-        self, request: Request, source: WebhookSource, scheme: SignatureScheme, meta: DeliveryMeta
+        self,
+        receive: Receive,
+        headers: _Headers,
+        source: WebhookSource,
+        scheme: SignatureScheme,
+        meta: DeliveryMeta,
     ) -> _Outcome:
-        declared = request.headers.get("content-length")
+        declared = headers.get("content-length")
         if declared is not None:
             if not declared.strip().isdigit():
                 return _Outcome(_error(400, "invalid Content-Length"), "bad-length", 0)
             if int(declared) > self._max_body_bytes:
                 return _Outcome(_too_large(self._max_body_bytes), "too-large", int(declared))
         try:
-            body = await _read_limited(request, self._max_body_bytes)
+            body = await _read_limited(receive, self._max_body_bytes)
         except _BodyTooLarge:
             return _Outcome(_too_large(self._max_body_bytes), "too-large", self._max_body_bytes + 1)
         size = len(body)
-        content_type = request.headers.get("content-type", "")
+        content_type = headers.get("content-type", "")
         media_type = _media_type(content_type)
 
         if scheme.name == "woocommerce" and _is_ping(body, media_type):
-            return _Outcome(JSONResponse({"status": "pong"}), "ping", size, logging.INFO)
+            return _Outcome(_PONG, "ping", size, logging.INFO)
         if media_type != "application/json":
             response = _error(415, "Content-Type must be application/json")
             return _Outcome(response, "bad-media-type", size)
-        if not scheme.verify(body, request.headers, source.secret.get_secret_value()):
-            if scheme.signature_header in request.headers:
+        if not scheme.verify(body, headers, self._secrets[source.name]):
+            if scheme.signature_header in headers:
                 return _Outcome(_error(401, "invalid signature"), "bad-signature", size)
             missing = _error(401, f"missing {scheme.signature_header} header")
             return _Outcome(missing, "unsigned", size)
         if source.allowed_topics is not None and meta.topic not in source.allowed_topics:
-            return _Outcome(JSONResponse({"status": "ignored"}), "ignored-topic", size)
+            return _Outcome(_IGNORED, "ignored-topic", size)
 
         delivery = WebhookDelivery(
             source=source.name,
@@ -210,7 +261,7 @@ class _Receiver:
             delivery_id=meta.delivery_id,
             content_type=content_type,
             body=body,
-            headers=_sender_headers(request, scheme),
+            headers=_sender_headers(headers, scheme),
             received_at=datetime.now(UTC),
         )
         try:
@@ -222,9 +273,9 @@ class _Receiver:
             response = _unavailable(self._retry_after_seconds)
             return _Outcome(response, "sink-failed", size, logging.ERROR, exc)
         if stored is IntakeResult.STORED:
-            return _Outcome(JSONResponse({"status": "accepted"}), "stored", size, logging.INFO)
+            return _Outcome(_ACCEPTED, "stored", size, logging.INFO)
         if stored is IntakeResult.DUPLICATE:
-            return _Outcome(JSONResponse({"status": "duplicate"}), "duplicate", size, logging.INFO)
+            return _Outcome(_DUPLICATE, "duplicate", size, logging.INFO)
         # A sink answering anything else has not said the delivery is safe: let it come again.
         response = _unavailable(self._retry_after_seconds)
         return _Outcome(response, "sink-answer-unknown", size, logging.ERROR)
@@ -235,6 +286,9 @@ class _Receiver:
         return max(1, math.ceil(hint))
 
 
+_NO_META = DeliveryMeta(None, None, None, None, None)
+
+
 def _is_ping(body: bytes, media_type: str) -> bool:
     if len(body) > _PING_MAX_BYTES or not _PING_BODY.match(body):
         return False
@@ -242,14 +296,14 @@ def _is_ping(body: bytes, media_type: str) -> bool:
     return media_type in ("", "application/x-www-form-urlencoded")
 
 
-def _sender_headers(request: Request, scheme: SignatureScheme) -> dict[str, str]:
+def _sender_headers(headers: _Headers, scheme: SignatureScheme) -> dict[str, str]:
     signature = scheme.signature_header.lower()
-    kept: dict[str, str] = {}
-    for name, value in request.headers.items():
-        lowered = name.lower()
-        if lowered.startswith(scheme.header_prefix) and lowered != signature:
-            kept[lowered] = value
-    return kept
+    prefix = scheme.header_prefix
+    return {
+        name: value
+        for name, value in headers.items()
+        if name.startswith(prefix) and name != signature
+    }
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -294,9 +348,48 @@ def create_webhook_app(
         if key != source.name:
             raise ValueError(f"source key {key!r} differs from its name {source.name!r}")
     receiver = _Receiver(sources, sink, max_body_bytes, retry_after_seconds)
-    return Starlette(
+    return _WebhookApp(
+        receiver,
         routes=[
             Route("/webhooks/_health", receiver.health, methods=["GET"]),
-            Route("/webhooks/{source}", receiver.receive, methods=["POST"]),
-        ]
+            Route("/webhooks/{source}", receiver, methods=["POST"]),
+        ],
     )
+
+
+_RECEIVE_PREFIX = "/webhooks/"
+
+
+class _WebhookApp(Starlette):
+    """Starlette, with ``POST /webhooks/{source}`` sent straight to the receiver.
+
+    The receiver answers every request itself (it catches what the inbox raises), so Starlette's
+    error middleware and router add nothing to a delivery but time. Everything else — and every
+    request once middleware has been added to the app — takes Starlette's usual path.
+    """
+
+    def __init__(self, receiver: _Receiver, routes: list[BaseRoute]) -> None:
+        super().__init__(routes=routes)
+        self._receiver = receiver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and not self.user_middleware:
+            path = _route_path(scope)
+            if path.startswith(_RECEIVE_PREFIX):
+                source = path[len(_RECEIVE_PREFIX) :]
+                if source and "/" not in source:  # what the route's {source} would match
+                    scope["app"] = self
+                    await self._receiver.receive(scope, receive, send, source)
+                    return
+        await super().__call__(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path below the app's mount point (what Starlette's router matches routes on)."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    if path == root_path:
+        return ""
+    return path[len(root_path) :] if path[len(root_path)] == "/" else path
