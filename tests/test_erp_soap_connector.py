@@ -343,3 +343,13 @@ def test_replay_after_the_erp_shipped_and_invoiced_creates_nothing(
     again = erp_connector.write_sales_order(sales_order(no, "WEB-11"))
     assert (again.external_id, again.created) == (first.external_id, False)
     assert erp_connector.find_sales_order("WEB-11") is None  # and nothing was created
+
+
+def test_a_dropped_connection_is_transient_and_retried(erp: ErpHandle) -> None:
+    connector = connector_for(erp, retry=RetryPolicy(attempts=2, initial_wait=0.01))
+    control(erp, drop_rate=1.0)
+    with pytest.raises(TransientError):
+        connector.write_customer(customer())
+    assert control(erp)["drop_rate"] == 1.0  # the control endpoint is never dropped
+    control(erp, drop_rate=0.0)
+    assert connector.write_customer(customer()).created

@@ -55,6 +55,7 @@ class Knobs:
     seed: int | None = None
     fail_next: int = 0
     retry_after: int | None = None
+    drop_rate: float = 0.0  # share of connections closed before any answer (SOAP calls only)
     strict_items: bool = True  # Item lines must name an item (when the item table has any)
     allow_negative_inventory: bool = False  # shipping more than the inventory is refused
 
@@ -104,6 +105,8 @@ class ErpApp:
             knobs = replace(self.knobs, **changes)
             if not 0.0 <= float(knobs.error_rate) <= 1.0:
                 raise ValueError("error_rate must be within 0..1")
+            if not 0.0 <= float(knobs.drop_rate) <= 1.0:
+                raise ValueError("drop_rate must be within 0..1")
             self.knobs = knobs
             self._apply_business_knobs()
             if "seed" in changes:
@@ -122,6 +125,11 @@ class ErpApp:
                 "rejected": dict(self.rejected),
                 "faults": dict(self.faults),
             }
+
+    def should_drop(self) -> bool:
+        """Whether the server closes this connection unanswered (the ``drop_rate`` knob)."""
+        with self._lock:
+            return self.knobs.drop_rate > 0 and self._rng.random() < self.knobs.drop_rate
 
     def _unavailable(self, op: str) -> bool:
         """Counts the call and decides whether the knobs make it fail with 503."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import Any, cast
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from sandbox.erp_soap.app import ErpApp, Knobs
@@ -19,6 +21,18 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    def handle(self) -> None:
+        """Serve one connection, or drop a SOAP call unanswered when the knobs say so (the
+        control endpoint and WSDLs are always answered)."""
+        app = getattr(self.server, "erp_app", None)
+        head = cast(io.BufferedReader, self.rfile).peek(16)
+        if app is not None and head.startswith(b"POST /WS/") and app.should_drop():
+            self.rfile.readline(65537)  # the client has sent its call; it sees the line die
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        super().handle()
+
     def log_message(self, format: str, *args: Any) -> None:
         """Requests are counted at /_control instead of logged line by line."""
 
@@ -76,6 +90,7 @@ def make_erp_server(
     server = make_server(
         host, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
+    server.erp_app = app  # type: ignore[attr-defined]  # the handler reads the drop knob
     return app, server
 
 
