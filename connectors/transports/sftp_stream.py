@@ -48,6 +48,7 @@ class RemoteReader(io.RawIOBase):
         super().__init__()
         self._window = max(window, request_size)
         self._ahead: Iterator[bytes] | None = None  # pipelined chunks of the current window
+        self._left = b""  # the part of a chunk the consumer has not taken yet
         self._ahead_end = 0  # file offset where the current window ends
         self._run = run
         self.path = path
@@ -98,7 +99,7 @@ class RemoteReader(io.RawIOBase):
         if self._file is None or self._owner is not sftp:
             self._reopen(sftp)
         assert self._file is not None
-        data = next(self._ahead, b"") if self._ahead is not None else b""
+        data = self._left or (next(self._ahead, b"") if self._ahead is not None else b"")
         if not data:
             self._ahead = self._read_ahead()
             data = next(self._ahead, b"")
@@ -107,6 +108,8 @@ class RemoteReader(io.RawIOBase):
                 f"sftp {self.path} shrank while it was being read: end of file at byte "
                 f"{self._pos} of {self.size}"
             )
+        # a chunk can be longer than the consumer's buffer: keep the rest for the next read
+        data, self._left = data[:wanted], data[wanted:]
         return data
 
     def _read_ahead(self) -> Iterator[bytes]:
@@ -125,5 +128,5 @@ class RemoteReader(io.RawIOBase):
         self._stat(sftp)
         handle = sftp.open(self.path, "rb")
         handle.MAX_REQUEST_SIZE = self._request_size
-        self._ahead = None
+        self._ahead, self._left = None, b""  # resume exactly at what was handed out
         self._file, self._owner = handle, sftp

@@ -267,3 +267,18 @@ def test_no_host_key_check_is_refused_even_past_the_settings_validator(
     empty_pin = client.settings.model_copy(update={"known_hosts": None, "host_key": "  "})
     with pytest.raises(PermanentError, match=r"host_key is empty|no host key check"):
         Client(empty_pin).listdir(".")
+
+
+def test_reads_of_any_size_return_the_exact_bytes(
+    sshd: SshdHandle, client: SftpClient, area: Path
+) -> None:
+    payload = os.urandom(3 * MB + 12345)
+    sshd.drop(area / "odd.bin", payload)
+    got = bytearray()
+    sizes = [1, 7, 4096, 100_000, 262_144, 3, 1_000_001]
+    with client.open_read("odd.bin") as stream:
+        i = 0
+        while chunk := stream.read(sizes[i % len(sizes)]):
+            got += chunk
+            i += 1
+    assert bytes(got) == payload
