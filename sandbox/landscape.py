@@ -24,13 +24,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 
+from sandbox.peer_health import probe as _probe
+from sandbox.peer_health import rss_mb as _rss_mb
+from sandbox.process_knobs import process_knobs, sshd_knobs
 from sandbox.sshd import free_port, start_sshd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -284,9 +286,13 @@ def set_knobs(directory: Path, peer_name: str, knobs: dict[str, object]) -> dict
             current.setdefault(partner, {}).update(values)
         control.write_text(json.dumps(current))
         return current
+    if peer.name == "sshd":
+        return sshd_knobs(peer.pid, knobs)
+    if peer.name == "tryton":
+        return process_knobs(peer.name, peer.pid, knobs)
     base = {"erp_soap": "/WS/", "webshop": "/wp-json", "crm": "/legacy"}.get(peer.name)
     if base is None:
-        raise RuntimeError(f"{peer.name} has no knobs of its own (use its process or sshd)")
+        raise RuntimeError(f"{peer.name} has no knobs")
     answer = httpx.post(peer.url.split(base)[0] + "/_control", json=knobs, timeout=10)
     answer.raise_for_status()
     result: dict[str, object] = answer.json()
@@ -348,55 +354,6 @@ def status(directory: Path) -> list[tuple[Peer, bool, str]]:
         answer = _probe(peer) if alive else "not running"
         rows.append((peer, alive, answer))
     return rows
-
-
-def _probe(peer: Peer) -> str:
-    checks: dict[str, Callable[[str], str]] = {
-        "erp_soap": lambda u: f"HTTP {httpx.get(u.split('/WS/')[0] + '/_health').status_code}",
-        "webshop": lambda u: f"HTTP {httpx.get(u.split('/wp-json')[0] + '/_control').status_code}",
-        "crm": lambda u: f"HTTP {httpx.get(u.split('/legacy')[0] + '/_control').status_code}",
-        "tryton": lambda u: (
-            "JSON-RPC "
-            + str(
-                httpx.post(
-                    u.rstrip("/") + "/rpc/",
-                    json={"id": 1, "method": "common.server.version", "params": []},
-                )
-                .json()
-                .get("result")
-            )
-        ),
-    }
-    check = checks.get(peer.name)
-    if check is None:
-        return "running"
-    try:
-        return check(peer.url)
-    except httpx.HTTPError as exc:
-        return f"no answer ({type(exc).__name__})"
-
-
-def _rss_mb(pid: int) -> float:
-    """Resident memory of a peer with all its descendants (e.g. the trytond it started)."""
-    children: dict[int, list[int]] = {}
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(proc.name))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo.extend(children.get(current, []))
-        try:
-            text = Path(f"/proc/{current}/status").read_text()
-        except OSError:
-            continue
-        match = re.search(r"VmRSS:\s+(\d+) kB", text)
-        total += int(match.group(1)) if match else 0
-    return total / 1024
 
 
 def main(argv: list[str] | None = None) -> int:
