@@ -15,7 +15,7 @@ update is answered by re-reading the record and trying once more.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -104,6 +104,22 @@ def _line_plan(current: list[Record], wanted: list[Record]) -> LinePlan:
     return LinePlan(change, add, remove)
 
 
+def _once_more_if_stale(
+    page: NavPageClient, current: Record, attempt: Callable[[Record], Ack]
+) -> Ack:
+    """``attempt(current)``; after a stale Key (someone else changed the record), re-read it
+    and try once more with the fresh version."""
+    try:
+        return attempt(current)
+    except StaleKeyError:
+        fresh = page.read(current["No"])
+        if fresh is None:
+            raise PermanentError(
+                f"{page.page} {current['No']} was deleted while being updated"
+            ) from None
+        return attempt(fresh)
+
+
 class ErpSoapConnector:
     name = "erp_soap"
 
@@ -152,25 +168,16 @@ class ErpSoapConnector:
         return None
 
     def _update_customer(self, current: Record, wanted: Record) -> Ack:
-        for attempt in (1, 2):
-            changes = changed_fields(current, wanted)
+        def attempt(record: Record) -> Ack:
+            changes = changed_fields(record, wanted)
             if not changes:
-                return Ack(current["No"], current.get("Key"), created=False)
+                return Ack(record["No"], record.get("Key"), created=False)
             update = {name: wanted[name] for name in changes}
-            update.update(No=current["No"], Key=current["Key"])
-            try:
-                updated = self.customers.update(update)
-                return Ack(updated["No"], updated.get("Key"), created=False)
-            except StaleKeyError:
-                if attempt == 2:
-                    raise
-                fresh = self.customers.read(current["No"])
-                if fresh is None:
-                    raise PermanentError(
-                        f"Customer {current['No']} was deleted while being updated"
-                    ) from None
-                current = fresh
-        raise AssertionError("unreachable")  # pragma: no cover
+            update.update(No=record["No"], Key=record["Key"])
+            updated = self.customers.update(update)
+            return Ack(updated["No"], updated.get("Key"), created=False)
+
+        return _once_more_if_stale(self.customers, current, attempt)
 
     # -- sales orders --------------------------------------------------------------------
 
@@ -211,29 +218,21 @@ class ErpSoapConnector:
     def _update_sales_order(self, current: Record, wanted: Record) -> Ack:
         """Bring an existing order in line: header fields, changed lines, added and removed
         lines. Only an ``Open`` order may change; a released one is the ERP's to change."""
-        for attempt in (1, 2):
-            header = changed_fields(current, _without_lines(wanted))
-            plan = _line_plan(_lines(current), _lines(wanted))
+
+        def attempt(record: Record) -> Ack:
+            header = changed_fields(record, _without_lines(wanted))
+            plan = _line_plan(_lines(record), _lines(wanted))
             if not header and plan.is_empty():
-                return Ack(current["No"], current.get("Key"), created=False)
-            status = current.get("Status") or "Open"
+                return Ack(record["No"], record.get("Key"), created=False)
+            status = record.get("Status") or "Open"
             if status != "Open":
                 raise PermanentError(
-                    f"Sales_Order {current['No']} is {status} in the ERP: the change of "
+                    f"Sales_Order {record['No']} is {status} in the ERP: the change of "
                     f"{', '.join(header + plan.describe())} must be made there"
                 )
-            try:
-                return self._apply_order_changes(current, wanted, header, plan)
-            except StaleKeyError:
-                if attempt == 2:
-                    raise
-                fresh = self.sales_orders.read(current["No"])
-                if fresh is None:
-                    raise PermanentError(
-                        f"Sales_Order {current['No']} was deleted while being updated"
-                    ) from None
-                current = fresh
-        raise AssertionError("unreachable")  # pragma: no cover
+            return self._apply_order_changes(record, wanted, header, plan)
+
+        return _once_more_if_stale(self.sales_orders, current, attempt)
 
     def _apply_order_changes(
         self, current: Record, wanted: Record, header: list[str], plan: LinePlan
