@@ -7,15 +7,12 @@ message causes (records, xref, deliveries, inbox status, events) commits togethe
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from hub.engine import make_engine
@@ -98,50 +95,9 @@ class Hub:
 
     def receive(self, msg: IncomingMessage) -> ReceiveResult:
         """Store an inbound message durably, once. A redelivery returns the first one's id."""
-        message_id = str(uuid.uuid4())
-        try:
-            with self.begin() as hs:
-                hs.session.add(
-                    InboxMessage(
-                        id=message_id,
-                        dedupe_key=msg.dedupe_key,
-                        source_system=msg.source_system,
-                        kind=msg.kind,
-                        delivery_id=msg.delivery_id,
-                        correlation_id=msg.correlation_id,
-                        content_type=msg.content_type,
-                        headers=json.dumps(msg.headers or {}, sort_keys=True),
-                        raw_body=msg.body,
-                        status=InboxStatus.RECEIVED,
-                        received_at=msg.received_at or utcnow(),
-                    )
-                )
-                hs.session.flush()
-                hs.event(
-                    "received",
-                    message_id=message_id,
-                    correlation_id=msg.correlation_id,
-                    system=msg.source_system,
-                    detail=msg.kind,
-                )
-        except IntegrityError:
-            existing = self._find_duplicate(msg)
-            if existing is None:
-                raise
-            with self.begin() as hs:
-                hs.event(
-                    "duplicate",
-                    message_id=existing,
-                    system=msg.source_system,
-                    detail=f"redelivery {msg.delivery_id or ''}".strip(),
-                )
-            return ReceiveResult(existing, duplicate=True)
-        return ReceiveResult(message_id, duplicate=False)
+        from hub.inbox import receive_many  # the one intake path; it imports this module
 
-    def _find_duplicate(self, msg: IncomingMessage) -> str | None:
-        with self.begin() as hs:
-            stmt = select(InboxMessage.id).where(InboxMessage.dedupe_key == msg.dedupe_key)
-            return hs.session.scalar(stmt)
+        return receive_many(self, [msg])[0]
 
     def claim_inbox(
         self,
