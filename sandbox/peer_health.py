@@ -9,6 +9,8 @@ from typing import Protocol
 
 import httpx
 
+from sandbox.process_knobs import descendants
+
 
 class NamedPeer(Protocol):
     name: str
@@ -43,18 +45,8 @@ def probe(peer: NamedPeer) -> str:
 
 def rss_mb(pid: int) -> float:
     """Resident memory of a peer with all its descendants (e.g. the trytond it started)."""
-    children: dict[int, list[int]] = {}
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(proc.name))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo.extend(children.get(current, []))
+    total = 0
+    for current in (pid, *descendants(pid)):
         try:
             text = Path(f"/proc/{current}/status").read_text()
         except OSError:

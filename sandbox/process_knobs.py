@@ -22,7 +22,7 @@ def sshd_knobs(daemon_pid: int, knobs: dict[str, object]) -> dict[str, object]:
     dropped = 0
     if knobs.get("drop_connections"):
         # every session process descends from the listener; the listener itself stays
-        for pid in _descendants(daemon_pid):
+        for pid in descendants(daemon_pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
                 dropped += 1
@@ -44,14 +44,15 @@ def process_knobs(name: str, pid: int, knobs: dict[str, object]) -> dict[str, ob
         raise RuntimeError(f"{name} knobs: unknown {sorted(unknown)} (known: paused)")
     if "paused" in knobs:
         sig = signal.SIGSTOP if knobs["paused"] else signal.SIGCONT
-        pids = [pid, *_descendants(pid)]
+        pids = [pid, *descendants(pid)]
         for each in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(each, sig)
     return {"paused": bool(knobs.get("paused"))}
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children...), from /proc."""
     children: dict[int, list[int]] = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():

@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from sandbox.process_knobs import descendants
+
 SSHD = "/usr/sbin/sshd"
 HOST = "127.0.0.1"
 DEFAULT_USER = "tandem-sftp"
@@ -112,7 +114,7 @@ class SshdHandle:
         """Processes serving connections (children of the listener and their descendants)."""
         if self.process is None:
             return []
-        return _descendants(self.process.pid)
+        return descendants(self.process.pid)
 
     def kill_connections(self) -> int:
         """SIGKILLs every session process; clients see the connection drop. Returns how many
@@ -137,7 +139,7 @@ class SshdHandle:
         process, self.process = self.process, None
         if process is None:
             return
-        sessions = _descendants(process.pid)
+        sessions = descendants(process.pid)
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
@@ -357,32 +359,6 @@ def _run(command: list[str], stdin: str | None = None) -> str:
     if result.returncode != 0:
         raise SshdError(f"{command[0]} failed ({result.returncode}): {result.stderr.strip()}")
     return result.stdout
-
-
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...: comm may contain spaces, so split after the last ')'
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    return children
-
-
-def _descendants(pid: int) -> list[int]:
-    children = _children_map()
-    found: list[int] = []
-    todo = list(children.get(pid, []))
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
 
 
 def _wait_gone(pids: list[int], timeout: float) -> None:
