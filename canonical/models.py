@@ -32,6 +32,9 @@ class Entity(StrEnum):
     INVENTORY_LEVEL = "inventory_level"
     INVOICE = "invoice"
     SERVICE_REQUEST = "service_request"
+    DEMAND_SIGNAL = "demand_signal"
+    LEAD = "lead"
+    CAMPAIGN_RESPONSE = "campaign_response"
 
 
 class Record(CanonicalModel):
@@ -260,10 +263,78 @@ class ServiceRequest(Record):
     opened_at: UtcDatetime | None = None
 
 
+# --- demand and marketing ----------------------------------------------------------------
+
+
+class DemandSignal(Record):
+    """What a distributor sold and holds of one product at one location over one period
+    (X12 852 product activity or a sell-through report)."""
+
+    entity: ClassVar[Entity] = Entity.DEMAND_SIGNAL
+    distributor: NonEmptyStr
+    location: NonEmptyStr = Field(description="'<distributor>' or '<distributor>/<location>'")
+    sku: NonEmptyStr
+    gtin: str | None = None
+    period_start: date
+    period_end: date
+    unit_of_measure: str = "EA"
+    sold: Decimal | None = None
+    returned: Decimal | None = None
+    received: Decimal | None = None
+    on_hand: Decimal | None = None
+    available: Decimal | None = None
+    on_order: Decimal | None = None
+    in_transit: Decimal | None = None
+    lost_sales: Decimal | None = None
+    report_id: str | None = None
+    source_format: str | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> DemandSignal:
+        if self.period_end < self.period_start:
+            raise ValueError("period_end is before period_start")
+        return self
+
+
+class Lead(Record):
+    """Someone who showed interest without ordering: a sign-up, a newsletter consent."""
+
+    entity: ClassVar[Entity] = Entity.LEAD
+    email: EmailStr
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    source: NonEmptyStr = Field(description="where: 'webshop-signup', 'newsletter', ...")
+    marketing_consent: bool | None = None
+    customer_id: str | None = Field(default=None, description="the golden customer, once known")
+    status: Literal["new", "contacted", "qualified", "converted", "dead"] = "new"
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _lower_email(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class CampaignResponse(Record):
+    """A customer or lead answered a campaign (a coupon used at checkout, a click)."""
+
+    entity: ClassVar[Entity] = Entity.CAMPAIGN_RESPONSE
+    campaign: NonEmptyStr = Field(description="the campaign's code (coupon code or UTM name)")
+    customer_id: str | None = None
+    lead_id: str | None = None
+    email: EmailStr | None = None
+    order_number: str | None = None
+    responded_at: UtcDatetime
+    channel: str = "webshop"
+
+
 MODELS: dict[Entity, type[Record]] = {
     m.entity: m
-    for m in (Customer, Product, SalesOrder, Shipment, InventoryLevel, Invoice, ServiceRequest)
-}
+    for m in (
+        Customer, Product, SalesOrder, Shipment, InventoryLevel, Invoice, ServiceRequest,
+        DemandSignal, Lead, CampaignResponse,
+    )
+}  # fmt: skip
 
 
 def model_for(entity: Entity | str) -> type[Record]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from canonical.errors import PermanentError, TransientError
 from canonical.models import Entity
+from flows.faults import fault_point
 from flows.policy import RetryPolicy, describe
 from flows.summary import FlowSummary
 from hub.deliveries import DeliveryLedger
@@ -31,6 +32,7 @@ class Link:
     system: str
     external_id: str
     version: str | None = None
+    sent_hash: str | None = None  # hash of the payload written, to skip an unchanged resend
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Delivered:
     external_id: str
     links: Sequence[Link] = field(default_factory=tuple)
     detail: str = ""
+    skipped: bool = False  # nothing was written: the target already holds this content
 
 
 Handler = Callable[[DeliveryTask], Delivered]
@@ -79,7 +82,9 @@ class DeliveryWorker:
         try:
             if handler is None:
                 raise PermanentError(f"no handler delivers {task.entity} to {task.target_system}")
+            fault_point("before_delivery")
             outcome = handler(task)
+            fault_point("mid_delivery")
         except (TransientError, PermanentError) as exc:
             self._failed(task, exc, summary)
             return
@@ -95,8 +100,16 @@ class DeliveryWorker:
                 (lk.entity, lk.canonical_id, lk.system, lk.external_id, lk.version)
                 for lk in outcome.links
             ],
+            sent=[
+                (lk.entity, lk.canonical_id, lk.system, lk.sent_hash)
+                for lk in outcome.links
+                if lk.sent_hash is not None
+            ],
         )
-        summary.delivered += 1
+        if outcome.skipped:
+            summary.skipped += 1
+        else:
+            summary.delivered += 1
         log.info(
             "delivered %s %s to %s as %s",
             task.entity,

@@ -2,49 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+import importlib
+import pkgutil
+from typing import Any
 
-from flows.delivery import DeliveryWorker
-from flows.erp_orders import ErpOrderDelivery, ErpWriter
-from flows.policy import RetryPolicy
+import flows
+from flows.delivery import DeliveryWorker, Handler
+from flows.erp_orders import Ack, ErpOrderDelivery
+from flows.spec import FlowSpec, RunOptions, Services
 from flows.summary import FlowSummary
 from flows.webshop_orders import OrderIntake
-from hub.store import Hub
 
-
-@dataclass(frozen=True)
-class RunOptions:
-    since: datetime | None = None
-    dry_run: bool = False
-    message_ids: Sequence[str] | None = None
-    delivery_ids: Sequence[int] | None = None
-
-
-class Services(Protocol):
-    """What flows need from the application: the hub, connectors and policies."""
-
-    @property
-    def hub(self) -> Hub: ...
-    @property
-    def retry_policy(self) -> RetryPolicy: ...
-    def erp(self) -> ErpWriter: ...
-
-
-@dataclass(frozen=True)
-class FlowSpec:
-    name: str
-    description: str
-    source: str
-    targets: tuple[str, ...]
-    run: Callable[[Services, RunOptions], FlowSummary]
+__all__ = ["FLOWS", "FlowSpec", "RunOptions", "Services", "delivery_worker"]
 
 
 def delivery_worker(services: Services) -> DeliveryWorker:
-    handlers = ErpOrderDelivery(services.hub, services.erp()).handlers()
+    """One worker for every target: the web order slice's ERP handlers and whatever
+    handlers the other flows bring."""
+    handlers: dict[tuple[str, str], Handler] = {}
+    for spec in FLOWS.values():
+        if spec.handlers is not None:
+            handlers.update(spec.handlers(services))
+    handlers.update(ErpOrderDelivery(services.hub, _LazyErp(services)).handlers())
     return DeliveryWorker(services.hub, handlers, services.retry_policy)
+
+
+class _LazyErp:
+    """The ERP writer, built when the first ERP delivery needs it (so delivering to other
+    systems does not need the ERP configured)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def write_customer(self, record: dict[str, Any]) -> Ack:
+        return self._services.erp().write_customer(record)
+
+    def write_sales_order(self, record: dict[str, Any]) -> Ack:
+        return self._services.erp().write_sales_order(record)
+
+    def cancel_sales_order(self, external_document_no: str) -> Ack | None:
+        return self._services.erp().cancel_sales_order(external_document_no)
 
 
 def run_deliveries(services: Services, options: RunOptions) -> FlowSummary:
@@ -60,6 +57,17 @@ def run_webshop_orders(services: Services, options: RunOptions) -> FlowSummary:
     summary.merge(run_deliveries(services, options))
     summary.flow = "webshop-orders"
     return summary
+
+
+def discovered() -> list[FlowSpec]:
+    """``FLOW`` of every module of the ``flows`` package, by module name."""
+    found: list[FlowSpec] = []
+    for info in sorted(pkgutil.iter_modules(flows.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"flows.{info.name}")
+        spec = getattr(module, "FLOW", None)
+        if isinstance(spec, FlowSpec):
+            found.append(spec)
+    return found
 
 
 FLOWS: dict[str, FlowSpec] = {
@@ -80,5 +88,6 @@ FLOWS: dict[str, FlowSpec] = {
             targets=("erp",),
             run=run_deliveries,
         ),
+        *discovered(),
     )
 }

@@ -14,6 +14,7 @@ class FlowSummary:
     stale: int = 0
     quarantined: int = 0
     delivered: int = 0
+    skipped: int = 0  # deliveries not sent: the target already holds this content
     retrying: int = 0
     dead: int = 0
     notes: list[str] = field(default_factory=list)

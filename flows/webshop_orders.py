@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from canonical.errors import InvalidRecord
 from canonical.models import Entity, OrderStatus
+from flows.faults import fault_point
+from flows.processing import enqueue_change
 from flows.summary import FlowSummary
 from hub.schema import InboxMessage, InboxStatus
 from hub.store import Hub, HubSession, UpsertOutcome
@@ -54,8 +56,14 @@ class OrderIntake:
         if dry_run:
             return self._preview(since, summary)
         while True:
+            # only order messages: the same inbox holds the shop's customer messages, which
+            # the customer flow processes
             messages = self.hub.claim_inbox(
-                self.config.source_system, limit=batch, since=since, message_ids=message_ids
+                self.config.source_system,
+                limit=batch,
+                since=since,
+                message_ids=message_ids,
+                kinds=sorted(ORDER_TOPICS),
             )
             if not messages:
                 return summary
@@ -72,6 +80,8 @@ class OrderIntake:
             try:
                 with self.hub.begin() as hs:
                     self._process(hs, message, summary)
+                    fault_point("mid_processing")
+                fault_point("after_hub_write")
                 return
             except IntegrityError:
                 if attempt == 2:
@@ -123,34 +133,16 @@ class OrderIntake:
             # a customer goes to the ERP with its first order the ERP takes (an unpaid order
             # does not create one); later changes follow it there
             if customer.changed and (customer_known or (deliverable and not cancelled)):
-                self._enqueue(hs, message, target, Entity.CUSTOMER, customer, correlation)
+                enqueue_change(hs, message, target, Entity.CUSTOMER, customer, correlation)
             # a cancellation matters only where the order went; other changes where it goes
             if order.changed and ((cancelled and known) or (deliverable and not cancelled)):
-                self._enqueue(hs, message, target, Entity.SALES_ORDER, order, correlation)
+                enqueue_change(hs, message, target, Entity.SALES_ORDER, order, correlation)
         hs.finish_inbox(
             message.id,
             InboxStatus.PROCESSED,
             correlation_id=correlation,
             entity=Entity.SALES_ORDER,
             canonical_id=order.canonical_id,
-        )
-
-    @staticmethod
-    def _enqueue(
-        hs: HubSession,
-        message: InboxMessage,
-        target: str,
-        entity: Entity,
-        outcome: UpsertOutcome,
-        correlation: str,
-    ) -> None:
-        hs.enqueue(
-            message_id=message.id,
-            target_system=target,
-            entity=entity,
-            canonical_id=outcome.canonical_id,
-            record_version=outcome.version,
-            correlation_id=correlation,
         )
 
     def _store_customer(self, hs: HubSession, mapped: MappedOrder) -> UpsertOutcome:
@@ -178,6 +170,7 @@ class OrderIntake:
             stmt = select(InboxMessage).where(
                 InboxMessage.source_system == self.config.source_system,
                 InboxMessage.status == InboxStatus.RECEIVED,
+                InboxMessage.kind.in_(sorted(ORDER_TOPICS)),
             )
             if since is not None:
                 stmt = stmt.where(InboxMessage.received_at >= since)
@@ -208,7 +201,7 @@ def _order_number(doc: object) -> str | None:
 def _parse_json(message: InboxMessage) -> object:
     try:
         return json.loads(message.raw_body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nesting
         raise InvalidRecord.single(
             message.source_system,
             f"message {message.id}",

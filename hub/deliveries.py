@@ -11,6 +11,7 @@ from canonical.models import Entity
 from hub.schema import Delivery, DeliveryStatus
 from hub.store import DeliveryTask, Hub, skip_locked
 from hub.types import utcnow
+from hub.views import set_sent_hash
 
 _CLAIMABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 
@@ -82,12 +83,16 @@ class DeliveryLedger:
         external_id: str | None,
         detail: str = "",
         links: Sequence[tuple[Entity, str, str, str, str | None]] = (),
+        sent: Sequence[tuple[Entity, str, str, str]] = (),
     ) -> None:
-        """Record a delivery and the xrefs it created, in one transaction."""
+        """Record a delivery and the xrefs it created, in one transaction; ``sent`` holds
+        (entity, canonical id, system, payload hash) of what was written."""
         now = utcnow()
         with self.hub.begin() as hs:
             for entity, canonical_id, system, ext_id, version in links:
                 hs.link(entity, canonical_id, system, ext_id, version)
+            for entity, canonical_id, system, digest in sent:
+                set_sent_hash(hs, entity, canonical_id, system, digest)
             hs.session.execute(
                 update(Delivery)
                 .where(Delivery.id == task.id)

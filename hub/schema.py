@@ -67,6 +67,8 @@ class CanonicalRecord(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
     source_system: Mapped[str] = mapped_column(String(64))
+    # golden records: which system (and when) each top-level field came from, as JSON
+    field_sources: Mapped[str | None] = mapped_column(Text)
     source_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
@@ -85,6 +87,9 @@ class Xref(Base):
     system: Mapped[str] = mapped_column(String(64))
     external_id: Mapped[str] = mapped_column(String(255))
     external_version: Mapped[str | None] = mapped_column(String(255))
+    # hash of the payload last written to (or read from) this system: an update that maps to
+    # the same content is not sent again
+    sent_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -96,7 +101,11 @@ class InboxMessage(Base):
     # No index on delivery_id: WooCommerce derives X-WC-Webhook-Delivery-ID from the webhook id
     # and the current second, so different events can share one; dedupe is by ``dedupe_key``
     # and no query looks a message up by delivery id (migration 0002 dropped that index).
-    __table_args__ = (Index("ix_inbox_status_received", "status", "received_at"),)
+    __table_args__ = (
+        Index("ix_inbox_status_received", "status", "received_at"),
+        # monitoring: the newest messages first, a page at a time (times only grow: appends)
+        Index("ix_inbox_received", "received_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
@@ -123,6 +132,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("message_id", "target_system", "entity"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_delivered_at", "delivered_at"),
+        Index("ix_deliveries_canonical", "canonical_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -157,7 +168,11 @@ class Event(Base):
     """The message log: every state change of a message or delivery, for tracking and audit."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_message", "message_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_message", "message_id", "id"),
+        # monitoring: the newest event of a kind per system, and counts in a time window
+        Index("ix_events_kind_system_at", "kind", "system", "at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
@@ -168,3 +183,87 @@ class Event(Base):
     system: Mapped[str | None] = mapped_column(String(64))
     actor: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class SourceView(Base):
+    """What one system last said about a canonical record (its mapped canonical JSON), from
+    which the golden record is built field by field."""
+
+    __tablename__ = "source_views"
+    __table_args__ = (UniqueConstraint("canonical_id", "system"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    canonical_id: Mapped[str] = mapped_column(String(64), ForeignKey("records.id"))
+    system: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    source_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ReviewStatus(StrEnum):
+    OPEN = "open"
+    MERGED = "merged"
+    DISTINCT = "distinct"
+
+
+class ReviewItem(Base):
+    """A pair of records identity resolution was not sure about: a person decides."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (
+        UniqueConstraint("entity", "left_id", "right_id"),
+        Index("ix_review_items_status", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    left_id: Mapped[str] = mapped_column(String(64))
+    right_id: Mapped[str] = mapped_column(String(64))
+    score: Mapped[str] = mapped_column(String(32))
+    explanation: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.OPEN)
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ReconciliationReport(Base):
+    """One comparison of what a system holds (keys and versions of one stream) with the hub's
+    xrefs for one entity: counts, checksums and the drift found (capped list, as JSON)."""
+
+    __tablename__ = "reconciliation_reports"
+    __table_args__ = (Index("ix_reconciliation_reports_scope", "system", "entity", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    system: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    stream: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # in_step, drift, failed
+    system_count: Mapped[int] = mapped_column(Integer, default=0)
+    hub_count: Mapped[int] = mapped_column(Integer, default=0)
+    system_checksum: Mapped[str | None] = mapped_column(String(64))
+    hub_checksum: Mapped[str | None] = mapped_column(String(64))
+    missing_in_hub: Mapped[int] = mapped_column(Integer, default=0)
+    missing_in_system: Mapped[int] = mapped_column(Integer, default=0)
+    version_drift: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[str] = mapped_column(Text, default="[]")
+    error: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(128))
+
+
+class AlertState(Base):
+    """What was last notified for one alert key, so alerts are not repeated (de-duplication)
+    across restarts; the rate limit counts ``alert_sent`` events."""
+
+    __tablename__ = "alert_state"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    message: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sent_count: Mapped[int] = mapped_column(Integer, default=0)
+    suppressed_count: Mapped[int] = mapped_column(Integer, default=0)

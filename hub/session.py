@@ -35,6 +35,9 @@ _ID_PREFIX = {
     Entity.INVENTORY_LEVEL: "inv",
     Entity.INVOICE: "bil",
     Entity.SERVICE_REQUEST: "svc",
+    Entity.DEMAND_SIGNAL: "dmd",
+    Entity.LEAD: "led",
+    Entity.CAMPAIGN_RESPONSE: "cmp",
 }
 _HASH_EXCLUDE = {"id", "updated_at"}
 T = TypeVar("T")

@@ -107,8 +107,10 @@ class Hub:
         lease: timedelta = timedelta(minutes=5),
         since: datetime | None = None,
         message_ids: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
     ) -> list[InboxMessage]:
-        """Take up to ``limit`` unprocessed messages; another worker will not get them."""
+        """Take up to ``limit`` unprocessed messages (of ``kinds`` when given); another
+        worker will not get them."""
         now = utcnow()
         with self.begin() as hs:
             stmt = select(InboxMessage.id).where(
@@ -123,6 +125,8 @@ class Hub:
                 stmt = stmt.where(InboxMessage.received_at >= since)
             if message_ids is not None:
                 stmt = stmt.where(InboxMessage.id.in_(message_ids))
+            if kinds is not None:
+                stmt = stmt.where(InboxMessage.kind.in_(kinds))
             stmt = skip_locked(stmt.order_by(InboxMessage.received_at).limit(limit), hs)
             ids = list(hs.session.scalars(stmt))
             claimed: list[InboxMessage] = []
@@ -144,6 +148,19 @@ class Hub:
                     assert row is not None
                     claimed.append(row)
             return claimed
+
+    def defer_inbox(self, message_id: str, seconds: float) -> None:
+        """Keep a claimed message for ``seconds`` more (a transient failure): no claimer takes
+        it before then, so a run does not spin on it; the next run after that does."""
+        with self.begin() as hs:
+            hs.session.execute(
+                update(InboxMessage)
+                .where(InboxMessage.id == message_id)
+                .values(
+                    status=InboxStatus.PROCESSING,
+                    lease_until=utcnow() + timedelta(seconds=seconds),
+                )
+            )
 
     def release_inbox(self, message_id: str) -> None:
         """Give a claimed message back (a transient failure while processing it)."""

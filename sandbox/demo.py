@@ -1,218 +1,289 @@
-"""`make demo`: the first slice on loopback, driven the way an operator would drive it.
+"""`make demo` / `make demo-once`: Tandem on Airflow over the whole sandbox landscape.
 
-Starts the sandbox ERP and `tandem serve` as separate processes, sends signed WooCommerce order
-webhooks (a duplicate and a malformed one among them), shows the orders arriving in the ERP,
-then takes the ERP down, lets an order become a dead letter, brings the ERP back and replays it.
-Uses only the `tandem` command line and the peers' own protocols: nothing of the product is
-imported here.
+``python -m sandbox.demo`` starts the landscape (NAV-style SOAP ERP, web shop, CRM, a real
+OpenSSH sshd with the 3PL, distributors and PDM working in its SFTP area; Tryton too with
+``--tryton``), upgrades the hub, starts ``airflow standalone`` (SQLite, LocalExecutor, low
+parallelism, examples off) with every connection and demo schedules, unpauses Tandem's DAGs,
+generates traffic (signed web orders from the shop to the receiver inside Airflow, a service
+request, the PDM catalogue, 3PL advices, distributors' reports and orders), prints the UI
+address and login and waits. Ctrl+C or SIGTERM stops Airflow (SIGTERM to its process group)
+and the landscape, and exits 0.
+
+``python -m sandbox.demo --once`` (``make demo-once``, for CI) starts the same landscape without
+Airflow, runs every flow once in dependency order through ``tandem run``, prints a summary
+table and exits 0 (1 when a flow crashed). It uses only the ``tandem`` command line and the
+peers' own protocols: nothing of the product is imported here.
 """
 
 from __future__ import annotations
 
+import argparse
+import functools
+import itertools
+import json
 import os
+import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import FrameType
 
 import httpx
-import zeep
 
-from sandbox.webshop.orders import make_order
-from sandbox.webshop.sender import WebhookSender, wp_json_encode
+from sandbox import demo_traffic as traffic
+from sandbox.airflow_standalone import StandaloneAirflow
+from sandbox.landscape import down, up
 
 ROOT = Path(__file__).resolve().parents[1]
-HOME = Path(os.environ.get("TANDEM_DEMO_HOME", ROOT / "var" / "demo"))
 BIN = Path(sys.executable).parent
-SECRET = "demo-webhook-secret"  # noqa: S105 - the sandbox shop's secret, printed nowhere
-ORDERS = 5
+# run order: products first, then customers, orders, stock, distributors, service; the second
+# order-to-cash pass takes the 3PL's shipping advices to the 940s the first one sent
+ONCE = (
+    "catalog",
+    "customer-sync",
+    "leads",
+    "webshop-orders",
+    "order-to-cash",
+    "inventory",
+    "distributor-orders",
+    "sell-through",
+    "service",
+    "bulk-customers",
+    "order-to-cash",
+    "deliver",
+)
+COLUMNS = ("read", "changed", "delivered", "quarantined", "dead")
+DEMO_SCHEDULES = {
+    "WEBSHOP_ORDERS": "* * * * *",
+    "ORDER_TO_CASH": "*/2 * * * *",
+    "SERVICE": "*/2 * * * *",
+    "DELIVER": "*/2 * * * *",
+    "CATALOG": "*/5 * * * *",
+    "INVENTORY": "*/5 * * * *",
+    "CUSTOMER_SYNC": "*/5 * * * *",
+    "LEADS": "*/5 * * * *",
+    "DISTRIBUTOR_ORDERS": "*/5 * * * *",
+    "SELL_THROUGH": "*/10 * * * *",
+    "BULK_CUSTOMERS": "@daily",
+}
 
 
 def say(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m", flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+class Stop(Exception):
+    """SIGTERM or Ctrl+C: stop everything cleanly."""
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except (httpx.HTTPError, OSError):
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"demo: gave up waiting for {what} after {timeout:.0f}s")
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    raise Stop(signal.Signals(signum).name)
 
 
-@contextmanager
-def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-        try:
-            yield proc
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+@dataclass
+class Result:
+    flow: str
+    returncode: int
+    seconds: float
+    counts: dict[str, int]
+    output: str
+
+    @property
+    def crashed(self) -> bool:
+        return self.returncode not in (0, 3)  # 3: ran, with dead letters or quarantined input
 
 
-def tandem(env: dict[str, str], *args: str, check: bool = True) -> str:
-    result = subprocess.run(
+def parse_counts(output: str) -> dict[str, int]:
+    """The counts of `tandem run`'s summary table (header row, then the row of numbers)."""
+    rows = [
+        [cell.strip() for cell in re.split(r"[│┃]", line)[1:-1]]
+        for line in output.splitlines()
+        if line.lstrip().startswith(("│", "┃"))
+    ]
+    for header, values in itertools.pairwise(rows):
+        if "read" in header and all(v.isdigit() for v in values) and len(values) == len(header):
+            return {name: int(value) for name, value in zip(header, values, strict=True)}
+    return {}
+
+
+def tandem(
+    env: dict[str, str], *args: str, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [str(BIN / "tandem"), *args],
         env=env,
-        cwd=ROOT,
         capture_output=True,
         text=True,
+        timeout=timeout,
         check=False,
     )
-    if check and result.returncode != 0:
-        raise SystemExit(f"demo: tandem {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout + result.stderr
 
 
-class Erp:
-    """The sandbox ERP seen from outside: its control endpoint and a plain zeep client."""
-
-    def __init__(self, port: int) -> None:
-        self.root = f"http://127.0.0.1:{port}"
-        self.base = f"{self.root}/WS/CRONUS/Page/"
-        self._orders: Any = None
-
-    def set(self, **knobs: Any) -> None:
-        httpx.post(f"{self.root}/_control", json=knobs).raise_for_status()
-
-    def orders(self, external_document_no: str) -> list[Any]:
-        if self._orders is None:
-            client: Any = zeep.Client(f"{self.base}Sales_Order?wsdl")  # type: ignore[no-untyped-call]
-            self._orders = client.create_service(
-                "{urn:microsoft-dynamics-schemas/page/sales_order}Sales_Order_Binding",
-                f"{self.base}Sales_Order",
-            )
-        found = self._orders.ReadMultiple(
-            filter=[{"Field": "External_Document_No", "Criteria": f"'{external_document_no}'"}],
-            setSize=0,
-        )
-        return list(found or [])
+def run_flow(env: dict[str, str], flow: str) -> Result:
+    started = time.monotonic()
+    try:
+        done = tandem(env, "run", flow)
+        code, output = done.returncode, done.stdout + done.stderr
+    except subprocess.TimeoutExpired as exc:
+        code, output = -1, f"timed out after {exc.timeout:.0f} s"
+    seconds = time.monotonic() - started
+    return Result(flow, code, seconds, parse_counts(output), output)
 
 
-def paid_order(order_id: int) -> dict[str, Any]:
-    order = make_order(seed=2026, order_id=order_id)
-    order["status"] = "processing"
-    return order
+def summary_table(results: list[Result]) -> str:
+    head = f"{'flow':<20}" + "".join(f"{c:>12}" for c in COLUMNS) + f"{'seconds':>9}  result"
+    lines = [head, "-" * len(head)]
+    for r in results:
+        status = "CRASHED" if r.crashed else ("ok" if r.returncode == 0 else "ok, see dead/quar.")
+        cells = "".join(f"{r.counts.get(c, 0):>12}" for c in COLUMNS)
+        lines.append(f"{r.flow:<20}{cells}{r.seconds:>9.1f}  {status}")
+    return "\n".join(lines)
 
 
-def main() -> int:
-    shutil.rmtree(HOME, ignore_errors=True)
-    HOME.mkdir(parents=True)
-    settings_file = HOME / "tandem.toml"  # empty: the demo's settings are in the environment
-    settings_file.write_text("# the demo passes its settings as TANDEM_* variables\n")
-    erp_port, tandem_port = free_port(), free_port()
-    erp = Erp(erp_port)
-    env = {
+def environment(home: Path, landscape_env: dict[str, str]) -> dict[str, str]:
+    """The settings every Tandem process of the demo gets (CLI and Airflow's workers)."""
+    settings = home / "tandem.toml"
+    settings.write_text("# the demo passes its settings as TANDEM_* variables\n")
+    secret = landscape_env["TANDEM_WEBSHOP_WEBHOOK_SECRET"]
+    service_source = {"webshop-service": {"scheme": "woocommerce", "secret": secret}}
+    return {
         **os.environ,
+        **landscape_env,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "TANDEM_HOME": str(HOME),
-        "TANDEM_SETTINGS_FILE": str(settings_file),
-        "TANDEM_WEBSHOP_WEBHOOK_SECRET": SECRET,
-        "TANDEM_ERP_SOAP_URL": erp.base,
+        "TANDEM_HOME": str(home),
+        "TANDEM_SETTINGS_FILE": str(settings),
+        "TANDEM_DATABASE_URL": f"sqlite:///{home / 'tandem.sqlite'}",
+        "TANDEM_WEBHOOK_SOURCES": json.dumps(service_source),
+        "TANDEM_SELL_THROUGH_EXPORT_DIR": str(home / "planning"),
+        "TANDEM_DISTRIBUTOR_ACCOUNTS": traffic.distributor_accounts(landscape_env),
         "TANDEM_RETRY_MAX_ATTEMPTS": "3",
         "TANDEM_RETRY_BASE_DELAY": "0.5",
-        "TANDEM_WORKER_INTERVAL": "0.3",
-        "COLUMNS": os.environ.get("COLUMNS", "160"),
+        "TANDEM_RETRY_MAX_DELAY": "5",
+        "COLUMNS": "200",
     }
-    say("hub schema")
-    print(tandem(env, "db", "upgrade").strip())
-    with ExitStack() as stack:
-        say(f"starting the sandbox ERP on {erp.root} and `tandem serve` on port {tandem_port}")
-        stack.enter_context(
-            process(
-                [
-                    sys.executable,
-                    "-m",
-                    "sandbox.erp_soap",
-                    "--port",
-                    str(erp_port),
-                    "--state",
-                    str(HOME / "erp.json"),
-                ],
-                env,
-                HOME / "erp.log",
-            )
-        )
-        wait_for("the ERP", lambda: httpx.get(f"{erp.root}/_health").is_success)
-        stack.enter_context(
-            process(
-                [str(BIN / "tandem"), "serve", "--port", str(tandem_port)],
-                env,
-                HOME / "tandem-serve.log",
-            )
-        )
-        receiver = f"http://127.0.0.1:{tandem_port}"
-        wait_for("the receiver", lambda: httpx.get(f"{receiver}/webhooks/_health").is_success)
-        shop = stack.enter_context(WebhookSender(f"{receiver}/webhooks/webshop", SECRET, retries=0))
 
-        say(
-            f"the web shop sends {ORDERS} signed orders, the first one three times, "
-            "and a broken one"
-        )
-        orders = [paid_order(1000 + i) for i in range(1, ORDERS + 1)]
-        for i, order in enumerate(orders):
-            statuses = shop.send("order.created", order, duplicate=3 if i == 0 else 1)
-            print(f"  order {order['number']:>5} -> HTTP {', '.join(map(str, statuses))}")
-        broken = wp_json_encode(paid_order(1999))[:-40]
-        print(f"  truncated body  -> HTTP {shop.send('order.created', broken)[0]}")
 
-        numbers = [str(o["number"]) for o in orders]
-        wait_for("the ERP orders", lambda: all(erp.orders(n) for n in numbers))
-        say("orders in the ERP (read back over SOAP)")
-        for n in numbers:
-            found = erp.orders(n)
-            print(
-                f"  web order {n:>5} -> ERP {found[0].No} for customer "
-                f"{found[0].Sell_to_Customer_No} ({len(found)} order)"
-            )
+def run_once(env: dict[str, str]) -> int:
+    say("traffic: paid orders at the shop's checkout")
+    print("  web orders", ", ".join(traffic.place_orders(env, 3)))
+    results: list[Result] = []
+    for flow in ONCE:
+        if flow == "order-to-cash" and any(r.flow == flow for r in results):
+            time.sleep(2)  # the 3PL ships a second after our 940s: its 945s are due now
+        print(f"  tandem run {flow} ...", end=" ", flush=True)
+        result = run_flow(env, flow)
+        results.append(result)
+        print(f"{result.seconds:.1f} s" + ("  CRASHED" if result.crashed else ""), flush=True)
+        if result.crashed:
+            print(result.output[-3000:], file=sys.stderr)
+    say("every flow once")
+    print(summary_table(results))
+    crashed = [r.flow for r in results if r.crashed]
+    if crashed:
+        print(f"\nflows that crashed: {', '.join(crashed)}", file=sys.stderr)
+    return 1 if crashed else 0
 
-        say("the ERP goes down; a new order is retried, then parked as a dead letter")
-        erp.set(down=True)
-        late = paid_order(1100)
-        shop.send("order.created", late)
-        number = str(late["number"])
 
-        def both_dead() -> bool:
-            listing = tandem(env, "deadletters", "list").splitlines()
-            return sum(number in line and " dead " in line for line in listing) == 2
+def _retrying(call: Callable[[], object], what: str, attempts: int = 4) -> None:
+    for attempt in range(1, attempts + 1):
+        try:
+            call()
+            return
+        except httpx.HTTPError as exc:
+            if attempt == attempts:
+                print(f"  {what}: {type(exc).__name__} {exc} (carrying on)", file=sys.stderr)
+            time.sleep(2)
 
-        wait_for("the customer and the order to become dead letters", both_dead)
-        print(tandem(env, "deadletters", "list"))
 
-        say("the ERP is back: replay the dead letters")
-        erp.set(down=False)
-        print(tandem(env, "deadletters", "replay", "--all"))
-        count = len(erp.orders(str(late["number"])))
-        print(f"  web order {late['number']} is in the ERP {count} time(s)")
+def run_airflow(env: dict[str, str], home: Path, port: int, password: str | None) -> int:
+    airflow_env = {k: v for k, v in env.items() if k.startswith(("TANDEM_", "AIRFLOW_CONN_"))}
+    airflow_env |= {f"TANDEM_SCHEDULE_{k}": v for k, v in DEMO_SCHEDULES.items()}
+    # Tandem's DAGs start unpaused (the unpause calls below only confirm it: on a busy machine
+    # the API's SQLite may answer slowly)
+    airflow_env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] = "False"
+    airflow = StandaloneAirflow(home / "airflow", env=airflow_env, port=port, password=password)
+    airflow_env |= {
+        "TANDEM_AIRFLOW_API_URL": airflow.url,
+        "TANDEM_AIRFLOW_PASSWORD": airflow.password,
+    }
+    airflow.extra_env = airflow_env
+    say(f"starting airflow standalone on {airflow.url} (logs in {airflow.home})")
+    try:
+        airflow.start()
+        dags = [f"tandem_{flow.lower()}" for flow in DEMO_SCHEDULES]
+        for dag in dags:
+            airflow.wait_for_dag(dag, timeout=300)
+            _retrying(functools.partial(airflow.unpause, dag), f"unpause {dag}")
+        print(f"  unpaused {len(dags)} DAGs: {', '.join(dags)}")
+        say("traffic: orders at the shop's checkout (signed webhooks to the receiver in Airflow)")
+        traffic.subscribe_webhooks(env, f"{airflow.url}/tandem/webhooks")
+        print("  web orders", ", ".join(traffic.place_orders(env, 5)))
+        traffic.request_service(env)
+        print("  a service request from the shop's form; PDM catalogue, 3PL advices and")
+        print("  distributors' reports arrive in the partners' SFTP folders")
+        say("the demo is running")
+        print(f"  Airflow UI  {airflow.url}   login: admin / {airflow.password}")
+        print(f"  hub         {env['TANDEM_DATABASE_URL']}")
+        print("  try         TANDEM_* settings: " + str(home / "landscape" / "connections.env"))
+        print("  stop        Ctrl+C (or SIGTERM)", flush=True)
+        while True:
+            time.sleep(1)
+            if airflow.process is not None and airflow.process.poll() is not None:
+                print("airflow standalone exited; see its log", file=sys.stderr)
+                return 1
+    except Stop as why:
+        say(f"{why}: stopping Airflow and the landscape")
+        return 0
+    finally:
+        airflow.stop()
 
-        say(f"tandem messages show --correlation {late['number']}")
-        print(tandem(env, "messages", "show", "--correlation", str(late["number"])))
-        say("quarantined input (raw body kept in the inbox)")
-        print(tandem(env, "messages", "list", "--status", "quarantined"))
-    say(f"done; the hub is {HOME / 'tandem.sqlite'}, logs in {HOME}")
-    return 0 if count == 1 else 1
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.demo", description=__doc__)
+    parser.add_argument("--once", action="store_true", help="run every flow once and exit")
+    parser.add_argument("--tryton", action="store_true", help="also start the Tryton ERP")
+    parser.add_argument("--port", type=int, default=0, help="Airflow's port (default: free)")
+    parser.add_argument("--password", help="Airflow's admin password (default: generated)")
+    args = parser.parse_args(argv)
+    home = Path(os.environ.get("TANDEM_DEMO_HOME", ROOT / "var" / "demo")).resolve()
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    os.chdir(home)  # relative defaults (X12 control numbers) land in the demo's folder
+    # a small seeded history: first runs take seconds, not minutes
+    os.environ.setdefault("SANDBOX_SEED_SCALE", os.environ.get("DEMO_SEED_SCALE", "0.05"))
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    landscape_dir = home / "landscape"
+    code = 1
+    try:
+        say("starting the sandbox landscape" + (" with Tryton" if args.tryton else ""))
+        landscape = up(landscape_dir, tryton=args.tryton)
+        for peer in landscape.peers:
+            print(f"  {peer.name:<14} {peer.url}")
+        traffic.quick_partners(landscape_dir)
+        env = environment(home, landscape.env)
+        say("hub schema")
+        upgraded = tandem(env, "db", "upgrade")
+        print((upgraded.stdout + upgraded.stderr).strip())
+        if upgraded.returncode != 0:
+            return 1
+        once = args.once
+        code = run_once(env) if once else run_airflow(env, home, args.port, args.password)
+    except Stop as why:
+        say(f"{why}: stopping")
+        code = 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        left = down(landscape_dir)
+        print("landscape down" + (f"; still running: {', '.join(left)}" if left else ""))
+    say(f"done; the hub is {home / 'tandem.sqlite'}, logs in {home}")
+    return code
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
 ``up`` starts every outside system of the mission as its own process on free loopback ports —
 the SOAP ERP, the real Tryton ERP, the WooCommerce-shaped web shop, the SuiteCRM-shaped CRM, a
 real OpenSSH sshd and the file partners (3PL, DRP, PDM) working in its SFTP areas — waits until
-each answers, and writes ``connections.env`` (the ``TANDEM_*`` settings and Airflow Connection
-URIs the demo and tests use) and ``state.json`` (what runs where). ``down`` stops them all and
-checks that no process is left; ``status`` shows what runs.
+each answers, and writes ``connections.env`` (the ``TANDEM_*`` settings and the connection of
+every connector, see ``sandbox.flow_connections``) and ``state.json`` (what runs where).
+``down`` stops them all and checks that no process is left; ``status`` shows what runs.
 
 Secrets are generated per landscape, kept in files with mode 0600 under the landscape's
 directory and passed to each peer through its environment, never on a command line.
@@ -26,10 +26,10 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 
+from sandbox.flow_connections import from_landscape
 from sandbox.peer_health import probe as _probe
 from sandbox.peer_health import rss_mb as _rss_mb
 from sandbox.process_knobs import process_knobs, sshd_knobs
@@ -184,7 +184,6 @@ def _start_all(landscape: Landscape, *, tryton: bool, webhook_url: str | None) -
         r"sandbox ERP ready on \S+",
     )
     env["TANDEM_ERP_SOAP_URL"] = erp.url
-    env["AIRFLOW_CONN_TANDEM_ERP_SOAP"] = erp.url
 
     hooks = ["--webhook-url", webhook_url] if webhook_url else []
     shop, line = _start_http_peer(
@@ -203,7 +202,6 @@ def _start_all(landscape: Landscape, *, tryton: bool, webhook_url: str | None) -
         "TANDEM_WEBSHOP_CONSUMER_KEY": key,
         "TANDEM_WEBSHOP_CONSUMER_SECRET": shop_secret,
         "TANDEM_WEBSHOP_WEBHOOK_SECRET": webhook_secret,
-        "AIRFLOW_CONN_TANDEM_WEBSHOP": _conn_uri("http", shop.url, key, shop_secret),
     }
 
     crm, line = _start_http_peer(
@@ -218,7 +216,6 @@ def _start_all(landscape: Landscape, *, tryton: bool, webhook_url: str | None) -
         "TANDEM_CRM_URL": crm.url,
         "TANDEM_CRM_CLIENT_ID": client_id,
         "TANDEM_CRM_CLIENT_SECRET": crm_secret,
-        "AIRFLOW_CONN_TANDEM_CRM": _conn_uri("http", crm.url, client_id, crm_secret),
     }
 
     started = time.monotonic()
@@ -242,10 +239,6 @@ def _start_all(landscape: Landscape, *, tryton: bool, webhook_url: str | None) -
         "TANDEM_SFTP_KEY_FILE": str(sshd.client_key),
         "TANDEM_SFTP_KNOWN_HOSTS": str(sshd.known_hosts),
         "TANDEM_SFTP_ROOT": str(area),
-        "AIRFLOW_CONN_TANDEM_SFTP": (
-            f"sftp://{sshd.user}@{sshd.host}:{sshd.port}/?key_file={quote(str(sshd.client_key))}"
-            f"&known_hosts={quote(str(sshd.known_hosts))}"
-        ),
     }
     files, _ = _start_http_peer(
         landscape,
@@ -257,7 +250,7 @@ def _start_all(landscape: Landscape, *, tryton: bool, webhook_url: str | None) -
     files.detail = str(area)  # the partners' root, where their control file lives
 
     if tryton:
-        erp2, _ = _start_http_peer(
+        erp2, line = _start_http_peer(
             landscape,
             "tryton",
             ["sandbox.tryton", "--port", str(free_port()), "--workdir", str(d / "tryton")],
@@ -266,6 +259,8 @@ def _start_all(landscape: Landscape, *, tryton: bool, webhook_url: str | None) -
         erp2.url = erp2.url.rstrip("/")
         env["TANDEM_TRYTON_URL"] = erp2.url
         env["TANDEM_TRYTON_PASSWORD_FILE"] = str(d / "tryton" / "admin-password")
+        env["TANDEM_TRYTON_DATABASE"] = line.rsplit(" ", 1)[-1]
+    env |= from_landscape(d, env)  # the connection of every connector (AIRFLOW_CONN_*)
 
 
 def set_knobs(directory: Path, peer_name: str, knobs: dict[str, object]) -> dict[str, object]:
@@ -297,11 +292,6 @@ def set_knobs(directory: Path, peer_name: str, knobs: dict[str, object]) -> dict
     answer.raise_for_status()
     result: dict[str, object] = answer.json()
     return result
-
-
-def _conn_uri(scheme: str, url: str, login: str, password: str) -> str:
-    rest = url.split("://", 1)[1]
-    return f"{scheme}://{quote(login, safe='')}:{quote(password, safe='')}@{rest}"
 
 
 def down(directory: Path) -> list[str]:

@@ -25,6 +25,7 @@ from hub.queries import recent_messages, trace
 from hub.schema import Delivery, DeliveryStatus
 from tandem import render
 from tandem.cli_mapping import mapping_app
+from tandem.progress import with_progress
 from tandem.runtime import ConfigurationError, Runtime
 
 app = typer.Typer(help="Tandem integration bus", no_args_is_help=True, add_completion=False)
@@ -174,15 +175,18 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="map and report; write nothing")] = (
         False
     ),
+    full: Annotated[
+        bool, typer.Option("--full", help="read everything again (the hub skips what it has)")
+    ] = False,
 ) -> None:
-    """Run one flow once and print what it did."""
+    """Run one flow once (a live progress line on a terminal) and print what it did."""
     spec = FLOWS.get(flow)
     if spec is None:
         err.print(f"[red]error:[/red] unknown flow {flow!r}; known: {', '.join(FLOWS)}")
         raise typer.Exit(2)
-    options = RunOptions(since=_parse_since(since), dry_run=dry_run)
+    options = RunOptions(since=_parse_since(since), dry_run=dry_run, full=full)
     with _runtime() as rt:
-        summary = spec.run(rt, options)
+        summary = with_progress(err, rt.hub, flow, lambda: spec.run(rt, options))
         out.print(render.summary_table(summary))
         if summary.dead or summary.quarantined:
             raise typer.Exit(3)
@@ -334,6 +338,11 @@ def deadletters_discard(
             err.print(f"[red]error:[/red] delivery {delivery_id} is not a dead letter")
             raise typer.Exit(1)
         out.print(f"discarded delivery {delivery_id}")
+
+
+from tandem.cli_monitor import register as _register_monitoring  # noqa: E402
+
+_register_monitoring(app, _runtime, _actor)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from connectors.base import Connector
 from connectors.webhooks.models import WebhookSource
 from flows.erp_orders import ErpWriter
 from flows.policy import RetryPolicy
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from flows.intake import GroupCommitSink
+    from tandem.triggers import DagRunTrigger
 
 
 class ConfigurationError(Exception):
@@ -31,6 +33,8 @@ class Runtime:
         self.settings = settings or TandemSettings()
         self._erp: ErpWriter | None = None
         self._sinks: list[GroupCommitSink] = []
+        self._connectors: dict[str, Connector] = {}
+        self._trigger: DagRunTrigger | None = None
 
     @cached_property
     def hub(self) -> Hub:
@@ -75,6 +79,27 @@ class Runtime:
             )
         return self._erp
 
+    def system_name(self, role: str) -> str:
+        """The system playing ``role``: ``erp`` is the configured ERP; others are themselves."""
+        return self.settings.erp_system if role == "erp" else role
+
+    def connector(self, system: str) -> Connector:
+        """The connector of a system (or role), built once from its connection id."""
+        name = self.system_name(system)
+        if name not in self._connectors:
+            from tandem import connectors
+
+            if name == "drp":
+                if not self.settings.drp_distributors:
+                    raise ConfigurationError(
+                        "no distributors: set TANDEM_DRP_DISTRIBUTORS to their connection ids"
+                    )
+                self._connectors[name] = connectors.build_drp(self.settings.drp_distributors)
+            else:
+                conn_id = self.settings.connections.get(name, name)
+                self._connectors[name] = connectors.build(name, conn_id)
+        return self._connectors[name]
+
     def webhook_sources(self) -> dict[str, WebhookSource]:
         s = self.settings
         sources = {
@@ -103,8 +128,31 @@ class Runtime:
             self.webhook_sources(), sink, max_body_bytes=self.settings.webhook_max_body_bytes
         )
 
+    def event_trigger(self) -> DagRunTrigger | None:
+        """The trigger of the webhook flow's DAG in Airflow, when Airflow's API is configured."""
+        s = self.settings
+        if not s.airflow_api_url:
+            return None
+        if s.airflow_password is None:
+            raise ConfigurationError(
+                "TANDEM_AIRFLOW_API_URL is set but TANDEM_AIRFLOW_PASSWORD is not: the trigger "
+                "needs Airflow's login"
+            )
+        if self._trigger is None:
+            from tandem.triggers import DagRunTrigger
+
+            self._trigger = DagRunTrigger(
+                s.airflow_api_url, s.trigger_dag, s.airflow_username, s.airflow_password
+            )
+        return self._trigger
+
     def close(self) -> None:
+        if self._trigger is not None:
+            self._trigger.close()
         for sink in self._sinks:
             sink.close()
+        for connector in self._connectors.values():
+            connector.close()
+        self._connectors.clear()
         if "hub" in self.__dict__:
             self.hub.close()

@@ -18,6 +18,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 
 from connectors.webhooks import hmac_sha256_base64
 from hub.engine import upgrade
@@ -73,6 +74,9 @@ def airflow_api_server(plugin_module: ModuleType, monkeypatch: pytest.MonkeyPatc
     )
     parent = FastAPI()
     init_plugins(parent)
+    # as Airflow's core API app does, compression in front of everything mounted (there its
+    # other middlewares stream the answers, so even short ones get compressed: minimum 1 here)
+    parent.add_middleware(GZipMiddleware, minimum_size=1, compresslevel=5)
     return parent
 
 
@@ -85,7 +89,11 @@ def test_signed_delivery_through_the_plugin_mount_is_stored(
     with serve_asgi(parent) as base_url, httpx.Client(base_url=base_url, timeout=10) as client:
         health = client.get("/tandem/webhooks/_health")
         accepted = client.post("/tandem/webhooks/webshop", content=BODY, headers=signed)
-        again = client.post("/tandem/webhooks/webshop", content=BODY, headers=signed)
+        again = client.post(
+            "/tandem/webhooks/webshop",
+            content=BODY,
+            headers={**signed, "Accept-Encoding": "identity"},
+        )
         forged = client.post(
             "/tandem/webhooks/webshop",
             content=BODY,
@@ -98,6 +106,8 @@ def test_signed_delivery_through_the_plugin_mount_is_stored(
         )
 
     assert health.json() == {"status": "ok"}
+    # a compressed answer must not leave its Content-Encoding on the next, plain one
+    assert accepted.headers.get("content-encoding") == "gzip"
     assert (accepted.status_code, accepted.json()) == (200, {"status": "accepted"})
     assert (again.status_code, again.json()) == (200, {"status": "duplicate"})
     assert forged.status_code == 401

@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from canonical.errors import PermanentError, TransientError
-from connectors.erp_soap import Ack, ErpSoapConnector, ErpSoapSettings, NavPageClient, exact
+from connectors.base import Ack
+from connectors.erp_soap import ErpSoapConnector, ErpSoapSettings, NavPageClient, exact
 from connectors.transports.soap import RetryPolicy
 from sandbox.erp_soap.server import ErpHandle, start_in_thread
 from sandbox.erp_soap.wsdlgen import WSDL_DIR
@@ -75,7 +76,7 @@ def test_customer_is_created_then_found_by_email_and_updated(
     erp_connector: ErpSoapConnector,
 ) -> None:
     first = erp_connector.write_customer(customer())
-    assert first == Ack("C00010", first.version, created=True)
+    assert first == Ack("anna@example.com", "C00010", first.version, created=True)
     second = erp_connector.write_customer(customer(City="Graz", Phone_No="+43 1 234"))
     assert (second.external_id, second.created) == ("C00010", False)
     assert second.version != first.version
@@ -90,7 +91,7 @@ def test_unchanged_customer_is_not_written_again(
 ) -> None:
     first = erp_connector.write_customer(customer(Credit_Limit_LCY="500"))
     again = erp_connector.write_customer(customer(Credit_Limit_LCY=500))
-    assert again == Ack(first.external_id, first.version, created=False)
+    assert again == Ack(first.key, first.external_id, first.version, created=False)
     assert control(erp)["calls"].get("Customer.Update", 0) == 0
 
 
@@ -151,8 +152,8 @@ def test_same_order_written_twice_is_one_erp_order(erp_connector: ErpSoapConnect
     cust = erp_connector.write_customer(customer())
     first = erp_connector.write_sales_order(sales_order(cust.external_id))
     second = erp_connector.write_sales_order(sales_order(cust.external_id))
-    assert first == Ack("SO-10001", first.version, created=True)
-    assert second == Ack("SO-10001", first.version, created=False)
+    assert first == Ack("WEB-1001", "SO-10001", first.version, created=True)
+    assert second == Ack("WEB-1001", "SO-10001", first.version, created=False)
     stored = erp_connector.find_sales_order("WEB-1001")
     assert stored is not None
     assert str(stored["Amount_Including_VAT"]) == "15.00"
@@ -225,7 +226,7 @@ def test_orders_survive_an_erp_restart(tmp_path: Path) -> None:
     erp = start_in_thread("127.0.0.1", port, state_path=state)
     try:
         again = connector.write_sales_order(sales_order(cust.external_id))
-        assert again == Ack(first.external_id, first.version, created=False)
+        assert again == Ack("WEB-1001", first.external_id, first.version, created=False)
         second = connector.write_sales_order(sales_order(cust.external_id, ext="WEB-1002"))
         assert (second.external_id, second.created) == ("SO-10002", True)
     finally:
@@ -256,10 +257,11 @@ def test_local_wsdl_files_and_page_names(erp: ErpHandle) -> None:
 def test_health(erp: ErpHandle, erp_connector: ErpSoapConnector) -> None:
     healthy = erp_connector.health()
     assert healthy.ok is True
-    assert healthy.latency_ms > 0
+    assert healthy.seconds > 0
     control(erp, down=True)
     down = erp_connector.health()
     assert down.ok is False
+    assert down.transient is True
     assert "503" in down.detail
 
 

@@ -47,7 +47,7 @@ def _incoming(
 
 
 def test_migrations_reach_head(hub: Hub) -> None:
-    assert current_revision(hub.engine) == "0002"
+    assert current_revision(hub.engine) == "0004"
 
 
 def test_money_and_instants_round_trip_exactly(hub: Hub) -> None:

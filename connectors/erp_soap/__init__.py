@@ -1,7 +1,7 @@
 """Connector for an ERP with Dynamics NAV / Business Central SOAP page web services."""
 
 from connectors.erp_soap.client import NavPageClient, exact
-from connectors.erp_soap.connector import Ack, ErpSoapConnector, Health
-from connectors.erp_soap.settings import ErpSoapSettings
+from connectors.erp_soap.connector import ErpSoapConnector
+from connectors.erp_soap.settings import ErpSoapSettings, StreamSettings
 
-__all__ = ["Ack", "ErpSoapConnector", "ErpSoapSettings", "Health", "NavPageClient", "exact"]
+__all__ = ["ErpSoapConnector", "ErpSoapSettings", "NavPageClient", "StreamSettings", "exact"]

@@ -5,9 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from zeep.helpers import serialize_object
-
 from canonical.errors import PermanentError
+from connectors.erp_soap.records import (
+    MalformedRecords,
+    Record,
+    RecordsRead,
+    parse_records,
+    plain,
+    strict_values,
+)
 from connectors.transports.soap import (
     DEFAULT_FAULT_RULES,
     FaultRule,
@@ -18,18 +24,14 @@ from connectors.transports.soap import (
     with_retries,
 )
 
-Record = dict[str, Any]
 Filters = Sequence[tuple[str, str]]
+
+__all__ = ["Filters", "NavPageClient", "Record", "RecordsRead", "exact"]
 
 
 def exact(value: str) -> str:
     """A NAV filter criteria matching ``value`` literally (``*``, ``|``, ``&``, ``..`` inert)."""
     return "'" + value.replace("'", "''") + "'"
-
-
-def _plain(value: Any) -> Record:
-    """A zeep record as nested plain dicts and lists."""
-    return dict(serialize_object(value, target_cls=dict))  # type: ignore[no-untyped-call]
 
 
 class NavPageClient:
@@ -57,9 +59,31 @@ class NavPageClient:
         service = self._factory.service(self.settings)
         method: Callable[..., Any] = getattr(service, operation)
         try:
-            return call(method, fault_rules=self._fault_rules, what=what, **kwargs)
+            with strict_values() as unreadable:
+                answer = call(method, fault_rules=self._fault_rules, what=what, **kwargs)
         except TypeError as exc:  # zeep refuses a field the page does not have
             raise PermanentError(f"{what}: {exc}") from exc
+        except (ArithmeticError, ValueError) as exc:  # a value that is not of its XSD type
+            raise MalformedRecords(f"{what}: a value is not of its type: {exc!r}") from exc
+        if unreadable:
+            raise MalformedRecords(f"{what}: a value is not of its type: {unreadable[0]}")
+        return answer
+
+    def _read_raw(self, operation: str, **kwargs: Any) -> bytes:
+        """The response envelope as bytes, unparsed (to parse record by record)."""
+        client = self._factory.client(self.settings)
+        service = self._factory.service(self.settings)
+        method: Callable[..., Any] = getattr(service, operation)
+        what = f"{self.page}.{operation}"
+
+        def once() -> bytes:
+            with client.settings(raw_response=True):
+                response = call(method, fault_rules=self._fault_rules, what=what, **kwargs)
+            if response.status_code >= 400:  # a Fault: let zeep parse and classify it
+                self._invoke(operation, **kwargs)
+            return bytes(response.content)
+
+        return with_retries(once, self._read_retry, what=what)
 
     def _read_op(self, operation: str, **kwargs: Any) -> Any:
         return with_retries(
@@ -72,7 +96,7 @@ class NavPageClient:
 
     def read(self, no: str) -> Record | None:
         found = self._read_op("Read", No=no)
-        return None if found is None else _plain(found)
+        return None if found is None else plain(found)
 
     def read_multiple(
         self, filters: Filters = (), bookmark_key: str | None = None, set_size: int = 100
@@ -84,17 +108,35 @@ class NavPageClient:
         rows = self._read_op(
             "ReadMultiple", filter=nav_filters, bookmarkKey=bookmark_key, setSize=set_size
         )
-        return [_plain(row) for row in rows or []]
+        return [plain(row) for row in rows or []]
+
+    def read_page(
+        self, filters: Filters = (), bookmark_key: str | None = None, set_size: int = 100
+    ) -> RecordsRead:
+        """One ``ReadMultiple`` page; records with a value that is not of its XSD type come
+        back as ``BadRecord`` (with their XML) while the others are read."""
+        nav_filters = [{"Field": f, "Criteria": c} for f, c in filters] or [
+            {"Field": "No", "Criteria": ""}
+        ]
+        arguments = {"filter": nav_filters, "bookmarkKey": bookmark_key, "setSize": set_size}
+        try:
+            rows = [plain(r) for r in self._read_op("ReadMultiple", **arguments) or []]
+        except MalformedRecords:
+            envelope = self._read_raw("ReadMultiple", **arguments)
+            return parse_records(self._factory.client(self.settings), envelope, self.page)
+        last = str(rows[-1].get("Key") or "") if rows else None
+        return RecordsRead(rows, [], len(rows), last)
 
     def read_all(self, filters: Filters = (), page_size: int = 100) -> Iterator[Record]:
-        """Every matching record, fetched ``page_size`` at a time with bookmark keys."""
+        """Every matching record, fetched ``page_size`` at a time with bookmark keys (records
+        that cannot be parsed are left out: streams report them)."""
         bookmark: str | None = None
         while True:
-            rows = self.read_multiple(filters, bookmark, page_size)
-            yield from rows
-            if len(rows) < page_size:
+            found = self.read_page(filters, bookmark, page_size)
+            yield from found.rows
+            if found.count < page_size:
                 return
-            bookmark = rows[-1]["Key"]
+            bookmark = found.last_key
 
     def is_updated(self, key: str) -> bool:
         return bool(self._read_op("IsUpdated", Key=key))
@@ -102,13 +144,13 @@ class NavPageClient:
     # -- writes (single attempts) --------------------------------------------------------
 
     def create(self, record: Mapping[str, Any]) -> Record:
-        return _plain(self._invoke("Create", **{self.page: dict(record)}))
+        return plain(self._invoke("Create", **{self.page: dict(record)}))
 
     def update(self, record: Mapping[str, Any]) -> Record:
         """Update needs the record's current ``Key``; a stale one raises ``StaleKeyError``."""
         if not record.get("Key"):
             raise PermanentError(f"{self.page}.Update: the record has no Key")
-        return _plain(self._invoke("Update", **{self.page: dict(record)}))
+        return plain(self._invoke("Update", **{self.page: dict(record)}))
 
     def delete(self, key: str) -> bool:
         return bool(self._invoke("Delete", Key=key))

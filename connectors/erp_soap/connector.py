@@ -1,137 +1,93 @@
-"""``ErpSoapConnector``: idempotent writes of customers and sales orders to a NAV-style ERP.
+"""``ErpSoapConnector``: a NAV / Business Central ERP over its SOAP page web services.
 
-Writes take NAV-shaped dicts (field names as in the page WSDL; order lines as
-``{"SalesLines": {"Sales_Order_Line": [...]}}``) and return an ``Ack``. Every write first
-looks for the record it would create, so a retried or replayed write changes nothing twice:
+Streams (pages and incremental fields come from ``ErpSoapSettings.streams``):
 
-- sales order: found by ``External_Document_No`` (the web shop order number) -> updated while
-  Open; found among the posted shipments once the ERP shipped it -> not created again;
-- customer: by ``No`` when given, else by ``E_Mail`` (exact) -> updated; otherwise created.
+- ``customers``: Customer, by last-modified; writes upsert by No, else E_Mail;
+- ``items``: Item, by last-modified, and again when its ``Inventory`` changes; writes
+  create-or-update by No (``item_writes.py``);
+- ``sales_orders``: Sales_Order with its lines, by last-modified; writes upsert by
+  External_Document_No;
+- ``posted_shipments``: Posted_Sales_Shipment with its lines, new ones by number;
+- ``shipment_postings``: write only: posts a shipment through the SalesOrderPosting codeunit
+  (``posting.py``), once per tracking number;
+- ``posted_invoices``: Posted_Sales_Invoice with its lines, new ones by number, and again
+  when an open invoice's payment status (Remaining_Amount, Closed) changes.
 
-A whole write (look-up + create/update) is retried on transient errors; a stale ``Key`` on
-update is answered by re-reading the record and trying once more.
+The write methods (``write_customer``, ``write_sales_order``, ``cancel_sales_order``) are
+also called directly by the order delivery flow; see ``writes.py``.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from canonical.errors import PermanentError, TandemError
-from connectors.erp_soap.client import NavPageClient, Record, exact
-from connectors.erp_soap.settings import ErpSoapSettings
-from connectors.transports.soap import RetryPolicy, SoapClientFactory, StaleKeyError, with_retries
-
-_NOT_WRITABLE = frozenset(
-    {"Key", "Last_Date_Modified", "Last_Modified_Date_Time", "Line_No", "Line_Amount", "SalesLines"}
-)
-
-
-@dataclass(frozen=True)
-class Ack:
-    """What the ERP answered: its number for the record, its current Key, and whether it is new."""
-
-    external_id: str
-    version: str | None
-    created: bool
+from connectors.base import Ack, Connector, Health, check_health
+from connectors.erp_soap.client import NavPageClient, Record
+from connectors.erp_soap.item_writes import ItemWriter
+from connectors.erp_soap.posting import ShipmentPoster, ShipmentPostings
+from connectors.erp_soap.settings import ErpSoapSettings, StreamSettings
+from connectors.erp_soap.streams import KeyOf, PageStream, Writer
+from connectors.erp_soap.writes import NavWriter
+from connectors.transports.soap import RetryPolicy, SoapClientFactory
 
 
-@dataclass(frozen=True)
-class Health:
-    ok: bool
-    latency_ms: float
-    detail: str = ""
+def _customer_key(record: Mapping[str, Any]) -> str:
+    return str(record.get("No") or record.get("E_Mail") or "")
 
 
-def _same(current: Any, wanted: Any) -> bool:
-    if current == wanted or str(current) == str(wanted):
-        return True
-    try:
-        return Decimal(str(current)) == Decimal(str(wanted))
-    except (InvalidOperation, ValueError):
-        return False
+def _item_key(record: Mapping[str, Any]) -> str:
+    return str(record.get("No") or "")
 
 
-def changed_fields(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
-    """Fields of ``wanted`` (header level) whose value differs from ``current``."""
-    return [
-        name
-        for name, value in wanted.items()
-        if name not in _NOT_WRITABLE and value is not None and not _same(current.get(name), value)
-    ]
+def _order_key(record: Mapping[str, Any]) -> str:
+    return str(record.get("External_Document_No") or "")
 
 
-def _lines(order: Mapping[str, Any]) -> list[Record]:
-    container = order.get("SalesLines") or {}
-    lines = container.get("Sales_Order_Line") if isinstance(container, Mapping) else None
-    return list(lines or [])
-
-
-def _without_lines(order: Mapping[str, Any]) -> Record:
-    return {k: v for k, v in order.items() if k != "SalesLines"}
-
-
-@dataclass(frozen=True)
-class LinePlan:
-    """How to turn an order's current lines into the wanted ones, matched by position."""
-
-    change: list[Record]  # {Key, changed fields...}
-    add: list[Record]
-    remove: list[str]  # line Keys
-
-    def is_empty(self) -> bool:
-        return not (self.change or self.add or self.remove)
-
-    def describe(self) -> list[str]:
-        return (
-            [f"line {c['Key']}" for c in self.change]
-            + [f"new line {a.get('No')}" for a in self.add]
-            + [f"removed line {k}" for k in self.remove]
-        )
-
-
-def _line_plan(current: list[Record], wanted: list[Record]) -> LinePlan:
-    change: list[Record] = []
-    for have, want in zip(current, wanted, strict=False):
-        fields = changed_fields(have, want)
-        if fields:
-            change.append({"Key": have["Key"], **{f: want[f] for f in fields}})
-    add = [dict(w) for w in wanted[len(current) :]]
-    remove = [str(h["Key"]) for h in current[len(wanted) :]]
-    return LinePlan(change, add, remove)
-
-
-def _once_more_if_stale(
-    page: NavPageClient, current: Record, attempt: Callable[[Record], Ack]
-) -> Ack:
-    """``attempt(current)``; after a stale Key (someone else changed the record), re-read it
-    and try once more with the fresh version."""
-    try:
-        return attempt(current)
-    except StaleKeyError:
-        fresh = page.read(current["No"])
-        if fresh is None:
-            raise PermanentError(
-                f"{page.page} {current['No']} was deleted while being updated"
-            ) from None
-        return attempt(fresh)
-
-
-class ErpSoapConnector:
-    name = "erp_soap"
+class ErpSoapConnector(Connector):
+    system = "erp_soap"
 
     def __init__(
         self, settings: ErpSoapSettings, *, factory: SoapClientFactory | None = None
     ) -> None:
         self.settings = settings
         self._factory = factory or SoapClientFactory()
-        single = RetryPolicy(attempts=1)  # writes retry as a whole, not call by call
-        self.customers = self.page("customer", read_retry=single)
-        self.sales_orders = self.page("sales_order", read_retry=single)
-        self.posted_shipments = self.page("posted_shipment", read_retry=single)
+        self.writer = NavWriter(settings, self.page)
+        self.item_writer = ItemWriter(settings, self.page)
+        writers: dict[str, tuple[Writer, KeyOf]] = {
+            "customers": (self.writer.write_customer, _customer_key),
+            "sales_orders": (self.writer.write_sales_order, _order_key),
+            "items": (self.item_writer.write_item, _item_key),
+        }
+        super().__init__(
+            [
+                self._stream(name, config, *writers.get(name, (None, None)))
+                for name, config in settings.streams.items()
+            ]
+        )
+        single = RetryPolicy(attempts=1)  # the poster retries its whole write
+        self.poster = ShipmentPoster(
+            settings,
+            self.page("sales_order", read_retry=single),
+            self.page("posted_shipment", read_retry=single),
+            self._factory,
+        )
+        self.streams["shipment_postings"] = ShipmentPostings(self.poster)
+
+    def _stream(
+        self, name: str, config: StreamSettings, writer: Writer | None, key_of: KeyOf | None
+    ) -> PageStream:
+        return PageStream(
+            name,
+            self.page(config.page),
+            config,
+            page_size=self.settings.page_size,
+            lookback=timedelta(seconds=self.settings.lookback_seconds),
+            since_criteria=self.settings.since_criteria,
+            writer=writer,
+            key_of=key_of,
+        )
 
     def page(self, page: str, *, read_retry: RetryPolicy | None = None) -> NavPageClient:
         """A client for one page (logical name such as ``customer`` or a NAV page name)."""
@@ -142,152 +98,45 @@ class ErpSoapConnector:
             read_retry=read_retry,
         )
 
-    # -- customers -----------------------------------------------------------------------
+    # -- the page clients the writes use (single attempts) --------------------------------
+
+    @property
+    def customers(self) -> NavPageClient:
+        return self.writer.customers
+
+    @property
+    def sales_orders(self) -> NavPageClient:
+        return self.writer.sales_orders
+
+    # -- writes ----------------------------------------------------------------------------
 
     def write_customer(self, record: Mapping[str, Any]) -> Ack:
-        wanted = dict(record)
-        return with_retries(
-            lambda: self._write_customer(wanted), self.settings.retry, what="write_customer"
-        )
-
-    def _write_customer(self, wanted: Record) -> Ack:
-        current = self._find_customer(wanted)
-        if current is None:
-            created = self.customers.create({k: v for k, v in wanted.items() if k != "Key"})
-            return Ack(created["No"], created.get("Key"), created=True)
-        return self._update_customer(current, wanted)
-
-    def _find_customer(self, wanted: Record) -> Record | None:
-        if wanted.get("No"):
-            return self.customers.read(str(wanted["No"]))
-        if wanted.get("E_Mail"):
-            found = self.customers.read_multiple(
-                [("E_Mail", exact(str(wanted["E_Mail"])))], None, 1
-            )
-            return found[0] if found else None
-        return None
-
-    def _update_customer(self, current: Record, wanted: Record) -> Ack:
-        def attempt(record: Record) -> Ack:
-            changes = changed_fields(record, wanted)
-            if not changes:
-                return Ack(record["No"], record.get("Key"), created=False)
-            update = {name: wanted[name] for name in changes}
-            update.update(No=record["No"], Key=record["Key"])
-            updated = self.customers.update(update)
-            return Ack(updated["No"], updated.get("Key"), created=False)
-
-        return _once_more_if_stale(self.customers, current, attempt)
-
-    # -- sales orders --------------------------------------------------------------------
+        return self.writer.write_customer(record)
 
     def write_sales_order(self, record: Mapping[str, Any]) -> Ack:
-        wanted = dict(record)
-        if not wanted.get("External_Document_No"):
-            raise PermanentError(
-                "Sales_Order: External_Document_No is required (it makes the write idempotent)"
-            )
-        return with_retries(
-            lambda: self._write_sales_order(wanted), self.settings.retry, what="write_sales_order"
-        )
+        return self.writer.write_sales_order(record)
 
-    def _write_sales_order(self, wanted: Record) -> Ack:
-        ext = str(wanted["External_Document_No"])
-        existing = self.find_sales_order(ext)
-        if existing is not None:
-            return self._update_sales_order(existing, wanted)
-        # NAV removes an order once it is fully shipped and invoiced: a replay of its first
-        # write must find it among the posted shipments, not create it again
-        posted = self.find_posted_order(ext)
-        if posted is not None:
-            return posted
-        created = self.sales_orders.create({k: v for k, v in wanted.items() if k != "Key"})
-        return Ack(created["No"], created.get("Key"), created=True)
-
-    def find_posted_order(self, external_document_no: str) -> Ack | None:
-        """The order number of an order the ERP has already shipped, if any."""
-        if "posted_shipment" not in self.settings.pages:
-            return None
-        found = self.posted_shipments.read_multiple(
-            [("External_Document_No", exact(external_document_no))], None, 1
-        )
-        if not found or not found[0].get("Order_No"):
-            return None
-        return Ack(str(found[0]["Order_No"]), None, created=False)
-
-    def _update_sales_order(self, current: Record, wanted: Record) -> Ack:
-        """Bring an existing order in line: header fields, changed lines, added and removed
-        lines. Only an ``Open`` order may change; a released one is the ERP's to change."""
-
-        def attempt(record: Record) -> Ack:
-            header = changed_fields(record, _without_lines(wanted))
-            plan = _line_plan(_lines(record), _lines(wanted))
-            if not header and plan.is_empty():
-                return Ack(record["No"], record.get("Key"), created=False)
-            status = record.get("Status") or "Open"
-            if status != "Open":
-                raise PermanentError(
-                    f"Sales_Order {record['No']} is {status} in the ERP: the change of "
-                    f"{', '.join(header + plan.describe())} must be made there"
-                )
-            return self._apply_order_changes(record, wanted, header, plan)
-
-        return _once_more_if_stale(self.sales_orders, current, attempt)
-
-    def _apply_order_changes(
-        self, current: Record, wanted: Record, header: list[str], plan: LinePlan
-    ) -> Ack:
-        if plan.remove:  # deleting lines changes the order's Key: delete, then re-read
-            for key in plan.remove:
-                self.sales_orders.delete_line(key)
-            fresh = self.sales_orders.read(current["No"])
-            if fresh is None:
-                raise PermanentError(f"Sales_Order {current['No']} disappeared during update")
-            current = fresh
-            plan = _line_plan(_lines(current), _lines(wanted))
-        update: Record = {name: wanted[name] for name in header}
-        update.update(No=current["No"], Key=current["Key"])
-        if plan.change or plan.add:
-            update["SalesLines"] = {"Sales_Order_Line": [*plan.change, *plan.add]}
-        if len(update) == 2:  # only No and Key: nothing left to send
-            return Ack(current["No"], current.get("Key"), created=False)
-        updated = self.sales_orders.update(update)
-        return Ack(updated["No"], updated.get("Key"), created=False)
+    def write_item(self, record: Mapping[str, Any]) -> Ack:
+        return self.item_writer.write_item(record)
 
     def cancel_sales_order(self, external_document_no: str) -> Ack | None:
         """Delete an ``Open`` order (a web shop cancellation); None if the ERP never had it."""
-        return with_retries(
-            lambda: self._cancel_sales_order(external_document_no),
-            self.settings.retry,
-            what="cancel_sales_order",
-        )
-
-    def _cancel_sales_order(self, external_document_no: str) -> Ack | None:
-        current = self.find_sales_order(external_document_no)
-        if current is None:
-            return None
-        status = current.get("Status") or "Open"
-        if status != "Open":
-            raise PermanentError(
-                f"Sales_Order {current['No']} is {status} in the ERP and cannot be cancelled "
-                "from the web shop; cancel it in the ERP"
-            )
-        self.sales_orders.delete(current["Key"])
-        return Ack(current["No"], None, created=False)
+        return self.writer.cancel_sales_order(external_document_no)
 
     def find_sales_order(self, external_document_no: str) -> Record | None:
-        found = self.sales_orders.read_multiple(
-            [("External_Document_No", exact(external_document_no))], None, 1
-        )
-        return found[0] if found else None
+        return self.writer.find_sales_order(external_document_no)
 
-    # -- health --------------------------------------------------------------------------
+    def find_posted_order(self, external_document_no: str) -> Ack | None:
+        return self.writer.find_posted_order(external_document_no)
+
+    # -- health ----------------------------------------------------------------------------
 
     def health(self) -> Health:
         """One cheap read (a single customer); never raises."""
-        started = time.perf_counter()
-        try:
-            self.customers.read_multiple((), None, 1)
-        except TandemError as exc:
-            return Health(False, (time.perf_counter() - started) * 1000, str(exc))
-        return Health(True, (time.perf_counter() - started) * 1000, "ok")
+        return check_health(
+            lambda: self.customers.read_multiple((), None, 1),
+            what=f"ERP {self.settings.base_url}",
+        )
+
+    def close(self) -> None:
+        self._factory.clear()

@@ -33,7 +33,7 @@ import math
 import re
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,11 +104,22 @@ class _Outcome:
     error: BaseException | None = None
 
 
-# Answers that never vary are built once (a Response sends the same bytes each time it is called).
-_ACCEPTED = JSONResponse({"status": "accepted"})
-_DUPLICATE = JSONResponse({"status": "duplicate"})
-_PONG = JSONResponse({"status": "pong"})
-_IGNORED = JSONResponse({"status": "ignored"})
+# Answers that never vary: the bytes are built once, the response object per request.
+def _status(text: str) -> Callable[[], Response]:
+    """A new small JSON response per request: a middleware (say gzip in front of us inside
+    Airflow's API server) may change a response's headers in place, so none is shared."""
+    body = b'{"status":"' + text.encode() + b'"}'
+
+    def make() -> Response:
+        return Response(body, media_type="application/json")
+
+    return make
+
+
+_ACCEPTED = _status("accepted")
+_DUPLICATE = _status("duplicate")
+_PONG = _status("pong")
+_IGNORED = _status("ignored")
 
 
 def _log_value(value: str | None) -> str:
@@ -239,7 +250,7 @@ class _Receiver:
         media_type = _media_type(content_type)
 
         if scheme.name == "woocommerce" and _is_ping(body, media_type):
-            return _Outcome(_PONG, "ping", size, logging.INFO)
+            return _Outcome(_PONG(), "ping", size, logging.INFO)
         if media_type != "application/json":
             response = _error(415, "Content-Type must be application/json")
             return _Outcome(response, "bad-media-type", size)
@@ -249,7 +260,7 @@ class _Receiver:
             missing = _error(401, f"missing {scheme.signature_header} header")
             return _Outcome(missing, "unsigned", size)
         if source.allowed_topics is not None and meta.topic not in source.allowed_topics:
-            return _Outcome(_IGNORED, "ignored-topic", size)
+            return _Outcome(_IGNORED(), "ignored-topic", size)
 
         delivery = WebhookDelivery(
             source=source.name,
@@ -273,9 +284,9 @@ class _Receiver:
             response = _unavailable(self._retry_after_seconds)
             return _Outcome(response, "sink-failed", size, logging.ERROR, exc)
         if stored is IntakeResult.STORED:
-            return _Outcome(_ACCEPTED, "stored", size, logging.INFO)
+            return _Outcome(_ACCEPTED(), "stored", size, logging.INFO)
         if stored is IntakeResult.DUPLICATE:
-            return _Outcome(_DUPLICATE, "duplicate", size, logging.INFO)
+            return _Outcome(_DUPLICATE(), "duplicate", size, logging.INFO)
         # A sink answering anything else has not said the delivery is safe: let it come again.
         response = _unavailable(self._retry_after_seconds)
         return _Outcome(response, "sink-answer-unknown", size, logging.ERROR)

@@ -12,7 +12,7 @@ codes repeat from record to record.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,15 +21,18 @@ from mappings.engine.runtime import (
     COMPARISONS,
     MEMO_KEYS,
     MEMO_WORTHY,
+    MISSING,
+    TUPLE_KEYS,
     Memo,
     compare,
     concat,
     concat_lists,
     matches,
+    remember,
 )
 from mappings.engine.spec import NO_DEFAULT, Cond, Spec
 
-RunFn = Callable[[Any, dict[str, Any], list[tuple[str, str]]], tuple[dict[str, Any], Any]]
+RunFn = Callable[[Any, Mapping[str, Any], list[tuple[str, str]]], tuple[dict[str, Any], Any]]
 _FAIL = (ValueError, TypeError, ArithmeticError, LookupError)
 _LITERALS = (str, int, float, bool, type(None))
 
@@ -43,8 +46,28 @@ class Scope:
     hoist: bool = True
     hoists: dict[tuple[str | int, ...], str] = field(default_factory=dict)
     cleans: dict[tuple[str | int, ...], str] = field(default_factory=dict)  # trimmed values
-    hoist_lines: list[str] = field(default_factory=list)  # placed before ``lines``
+    reads: dict[str, list[tuple[str, str | int]]] = field(default_factory=dict)  # by parent
+    clean_lines: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+
+    def preamble(self) -> list[str]:
+        """The hoisted reads, one type test per parent node (children of a dict are read
+        with ``dict.get``; anything else goes through ``_step``), then the trimmed values.
+        Parents come in the order they were read, so a node is assigned before it is used."""
+        out: list[str] = []
+        for parent, children in self.reads.items():
+            fast = [
+                f"{name} = {parent}.get({key!r})"
+                if isinstance(key, str)
+                else f"{name} = _step({parent}, {key})"
+                for name, key in children
+            ]
+            slow = [f"{name} = _step({parent}, {key!r})" for name, key in children]
+            out.append(f"if {parent}.__class__ is dict:")
+            out.extend(f"    {line}" for line in fast)
+            out.append("else:")
+            out.extend(f"    {line}" for line in slow)
+        return out + self.clean_lines
 
 
 class CodeGen:
@@ -59,6 +82,9 @@ class CodeGen:
             "_matches": matches,
             "_FAIL": _FAIL,
             "_MEMO_KEYS": MEMO_KEYS,
+            "_TKEYS": TUPLE_KEYS,
+            "_MISS": MISSING,
+            "_remember": remember,
         }
         self._n = 0
         self.root = Scope("rec", '""')
@@ -83,13 +109,7 @@ class CodeGen:
             return scope.hoists[steps]
         parent = self._hoist(scope, steps[:-1])
         name = self.var("h")
-        key = steps[-1]
-        if isinstance(key, str):
-            fast = f"{parent}.get({key!r})"
-            line = f"{name} = {fast} if {parent}.__class__ is dict else _step({parent}, {key!r})"
-        else:
-            line = f"{name} = _step({parent}, {key})"
-        scope.hoist_lines.append(line)
+        scope.reads.setdefault(parent, []).append((name, steps[-1]))
         scope.hoists[steps] = name
         return name
 
@@ -105,7 +125,7 @@ class CodeGen:
         if path.steps not in scope.cleans:
             raw = self._hoist(scope, path.steps)
             name = self.var("c")
-            scope.hoist_lines.append(
+            scope.clean_lines.append(
                 f"{name} = {raw}.strip() or None if {raw}.__class__ is str else {raw}"
             )
             scope.cleans[path.steps] = name
@@ -184,7 +204,25 @@ class CodeGen:
         if spec.required is not None and (spec.steps or spec.kind not in ("from", "value")):
             count = self.var("n")
             out.append(f"{inner}{count} = len(errs)")
-        self.source(spec, scope, target, inner)
+        keys = self.tuple_keys(spec, scope)
+        if keys is None:
+            self.source(spec, scope, target, inner)
+            self.steps(spec, scope, target, inner)
+        else:
+            self.memo_tuple(spec, scope, target, inner, keys)
+        if spec.default is not NO_DEFAULT:
+            out.append(f"{inner}if {target} is None: {target} = {self.const(spec.default)}")
+        if spec.required is not None:
+            test = f"{target} is None" + (f" and len(errs) == {count}" if count else "")
+            where = self.error_path(scope, spec)
+            out.append(f"{inner}if {test}: errs.append(({where}, {spec.required!r}))")
+        if inner != ind:
+            out.append(f"{ind}else:")
+            out.append(f"{inner}{target} = None")
+
+    def steps(self, spec: Spec, scope: Scope, target: str, inner: str) -> None:
+        """``target = step_n(...step_1(target))`` with a step's failure reported as an error."""
+        out = scope.lines
         if spec.steps:
             out.append(f"{inner}try:")
             step_ind = inner + "    "
@@ -204,15 +242,46 @@ class CodeGen:
             out.append(f"{inner}except _FAIL as _e:")
             out.append(f"{inner}    errs.append(({self.error_path(scope, spec)}, str(_e)))")
             out.append(f"{inner}    {target} = None")
-        if spec.default is not NO_DEFAULT:
-            out.append(f"{inner}if {target} is None: {target} = {self.const(spec.default)}")
-        if spec.required is not None:
-            test = f"{target} is None" + (f" and len(errs) == {count}" if count else "")
-            where = self.error_path(scope, spec)
-            out.append(f"{inner}if {test}: errs.append(({where}, {spec.required!r}))")
-        if inner != ind:
-            out.append(f"{ind}else:")
-            out.append(f"{inner}{target} = None")
+
+    def tuple_keys(self, spec: Spec, scope: Scope) -> list[str] | None:
+        """For ``from: [a, b]`` with parsing steps over plain source fields: the variables of
+        the trimmed source values, which then key one memo of the whole computation (parts
+        and steps); None when the field does not qualify."""
+        if spec.kind != "tuple" or not spec.steps or not spec.parts:
+            return None
+        names = {s.name for s in spec.steps}
+        keys: list[str] = []
+        for part in spec.parts:
+            if part.kind != "from" or part.when is not None or part.path is None:
+                return None
+            names |= {s.name for s in part.steps}
+            clean = self.clean_read(scope, part.path)
+            if clean is None:
+                return None
+            keys.append(clean)
+        if "call" in names or not names & MEMO_WORTHY:
+            return None
+        return keys
+
+    def memo_tuple(self, spec: Spec, scope: Scope, target: str, ind: str, keys: list[str]) -> None:
+        """A memo hit skips the parts and the steps; a miss computes them and keeps the result
+        when it is immutable and came without errors. Keys are texts, whole numbers or None
+        (never bools, floats or Decimals, which compare equal across types)."""
+        out = scope.lines
+        memo, key, count = self.var("m"), self.var("k"), self.var("n")
+        self.namespace[memo] = {}
+        plain = " and ".join(f"{k}.__class__ in _TKEYS" for k in keys)
+        out.append(f"{ind}{key} = ({', '.join(keys)},) if {plain} else None")
+        out.append(f"{ind}{target} = {memo}.get({key}, _MISS)")
+        out.append(f"{ind}if {target} is _MISS:")
+        inner = ind + "    "
+        out.append(f"{inner}{count} = len(errs)")
+        self.source(spec, scope, target, inner)
+        self.steps(spec, scope, target, inner)
+        out.append(
+            f"{inner}if {key} is not None and len(errs) == {count}: "
+            f"_remember({memo}, {key}, {target})"
+        )
 
     def source(self, spec: Spec, scope: Scope, t: str, ind: str) -> None:
         out = scope.lines
@@ -275,25 +344,24 @@ class CodeGen:
     def _object(self, spec: Spec, scope: Scope, t: str, ind: str) -> None:
         out = scope.lines
         obj = self.var("o")
-        names = list(spec.fields)
-        if spec.anchor:
-            names.remove(spec.anchor)
-            names.insert(0, spec.anchor)
-        out.append(f"{ind}{obj} = {{}}")
-        inner = ind
-        for i, name in enumerate(names):
-            if not (i == 0 and spec.anchor):
-                self.put(spec.fields[name], scope, obj, name, inner)
-                continue
-            value = self.var("f")
-            self.emit(spec.fields[name], scope, value, inner)
-            out.append(f"{inner}if {value} is not None:")
-            inner += "    "
-            out.append(f"{inner}{obj}[{name!r}] = {value}")
-        if spec.anchor:
-            out.append(f"{ind}{t} = {obj} if {spec.anchor!r} in {obj} else None")
-        else:
+        if not spec.anchor:
+            out.append(f"{ind}{obj} = {{}}")
+            for name, part in spec.fields.items():
+                self.put(part, scope, obj, name, ind)
             out.append(f"{ind}{t} = {obj} or None")
+            return
+        # the whole object is missing when its anchor field is: build it only when present
+        anchor = self.var("f")
+        self.emit(spec.fields[spec.anchor], scope, anchor, ind)
+        out.append(f"{ind}if {anchor} is not None:")
+        inner = ind + "    "
+        out.append(f"{inner}{obj} = {{{spec.anchor!r}: {anchor}}}")
+        for name, part in spec.fields.items():
+            if name != spec.anchor:
+                self.put(part, scope, obj, name, inner)
+        out.append(f"{inner}{t} = {obj}")
+        out.append(f"{ind}else:")
+        out.append(f"{inner}{t} = None")
 
     def put(self, spec: Spec, scope: Scope, obj: str, name: str, ind: str) -> None:
         """``obj[name] = <the field's value>`` unless the value is missing."""
@@ -335,7 +403,7 @@ class CodeGen:
         out.append(f"{ind}    for {i}, {node} in enumerate({src}):")
         self.emit(spec.item, inner, value, "")
         body = ind + "        "
-        out.extend(body + line for line in inner.hoist_lines)
+        out.extend(body + line for line in inner.preamble())
         if test is not None:
             out.append(f"{body}if not ({test}): continue")
             out.append(f"{body}{inner.position} += 1")
@@ -366,7 +434,7 @@ class CodeGen:
         value = self.var("v")
         self.emit(spec.item, inner, value, "")
         out.append(f"{ind}if {t} is not None:")
-        out.extend(f"{ind}    {line}" for line in inner.hoist_lines + inner.lines)
+        out.extend(f"{ind}    {line}" for line in inner.preamble() + inner.lines)
         out.append(f"{ind}    {t} = {value}")
 
 
@@ -391,7 +459,7 @@ def generate(
     for name, spec in fields.items():
         gen.put(spec, root, "_out", name, "")
     root.lines.append("return _out, _key")
-    lines = root.hoist_lines + root.lines
+    lines = root.preamble() + root.lines
     source = "def run(rec, params, errs):\n" + "".join(f"    {line}\n" for line in lines)
     code = compile(source, "<mapping>", "exec")
     exec(code, gen.namespace)  # noqa: S102 - source generated from a checked mapping

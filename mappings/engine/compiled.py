@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path as FilePath
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -38,8 +39,10 @@ class MappingFileError(DataFileError):
         super().__init__(f"{path}: " + "; ".join(problems))
 
 
-@dataclass(frozen=True)
-class Outcome:
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
+
+
+class Outcome(NamedTuple):
     """What a mapping made of one record, before canonical validation."""
 
     values: dict[str, Any]
@@ -90,12 +93,12 @@ class CompiledMapping:
     def run(self, record: Any, params: Mapping[str, Any] | None = None) -> Outcome:
         """Map one record; every problem is in ``errors`` (nothing raised for bad input)."""
         errors: list[tuple[str, str]] = []
-        if not self._accepts(record):
+        if record.__class__ is not dict and not self._accepts(record):
             kind = "a JSON object" if self.direction == TO_CANONICAL else f"a {self.model.__name__}"
             message = f"{_an(self.entity)} must be {kind}, got {type(record).__name__}"
             return Outcome({}, None, [FieldError("", message)])
-        values, key = self._run(record, dict(params or {}), errors)
-        found = [FieldError(p, m) for p, m in dict.fromkeys(errors)]
+        values, key = self._run(record, params or _NO_PARAMS, errors)
+        found = [FieldError(p, m) for p, m in dict.fromkeys(errors)] if errors else []
         return Outcome(values, None if key is None else str(key), found)
 
     def _accepts(self, record: Any) -> bool:

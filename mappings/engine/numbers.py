@@ -86,6 +86,9 @@ def decimal(argument: Any, _maps: ValueMapSource) -> Transform:
     return parse
 
 
+MAX_QUANTITY = Decimal(10) ** 12
+
+
 @simple("quantity", "a positive exact decimal; a whole-number float (2.0) is accepted")
 def quantity(value: Any) -> Decimal:
     if isinstance(value, float) and value.is_integer():
@@ -93,6 +96,8 @@ def quantity(value: Any) -> Decimal:
     result = exact_decimal(value)
     if result <= 0:
         raise ValueError(f"{value!r} is not a positive quantity")
+    if result >= MAX_QUANTITY:  # no system takes it (NAV: 12 integer digits); not a quantity
+        raise ValueError(f"{value!r} is out of range for a quantity")
     return result
 
 

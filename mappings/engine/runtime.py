@@ -19,11 +19,21 @@ COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
 # transforms worth remembering per input text: they parse; the others are as cheap as a lookup
 MEMO_WORTHY = frozenset(
     {"decimal", "quantity", "integer", "datetime", "date", "country", "regex", "uom", "round",
-     "trim_zeros", "boolean"}
+     "trim_zeros", "boolean", "subdivision", "html_unescape"}
 )  # fmt: skip
 MEMO_SIZE = 512
 _IMMUTABLE = frozenset({str, int, bool, Decimal, datetime, date, type(None)})
 MEMO_KEYS = frozenset({str, int})  # exactly these: True == 1 == Decimal(1) must not collide
+TUPLE_KEYS = frozenset({str, int, type(None)})  # the elements of a memo key of several fields
+MISSING = object()
+
+
+def remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    """Keep an immutable ``value`` in a bounded memo (emptied when full, like ``Memo``)."""
+    if value.__class__ in _IMMUTABLE:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[key] = value
 
 
 class Memo(dict[str | int, Any]):

@@ -1,4 +1,5 @@
-"""Canonical <-> Dynamics NAV / Business Central page web services (Customer, Sales_Order).
+"""Canonical <-> Dynamics NAV / Business Central page web services (Customer, Sales_Order,
+Item, Posted_Sales_Shipment, Posted_Sales_Invoice).
 
 Field names are those of the standard pages as published over SOAP (``Customer``,
 ``Sales_Order`` with ``SalesLines/Sales_Order_Line``). ``External_Document_No`` carries the web
@@ -9,10 +10,11 @@ idempotent. The rules are in the ``*.yaml`` files next to this module.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from canonical.models import Customer, SalesOrder
+from canonical.models import Customer, InventoryLevel, Invoice, Product, SalesOrder, Shipment
 from mappings.engine import load_mapping
 
 SYSTEM = "erp"
@@ -71,3 +73,43 @@ def sales_order_from_nav(
     mapped = load_mapping(HERE / "sales_order.to_canonical.yaml").map(record, params=params)
     assert isinstance(mapped.value, SalesOrder)
     return mapped.value
+
+
+def product_from_nav(record: Any, *, lcy: str = "EUR") -> Product:
+    """A NAV Item page record as a canonical Product (the item No is the SKU)."""
+    mapped = load_mapping(HERE / "item.to_canonical.yaml").map(record, params={"lcy": lcy})
+    assert isinstance(mapped.value, Product)
+    return mapped.value
+
+
+def inventory_from_nav(
+    record: Any, *, location: str = "ALL", as_of: datetime | str | None = None
+) -> InventoryLevel:
+    """A NAV Item page record's Inventory / Qty_on_Sales_Order as a canonical InventoryLevel
+    (``as_of``: when the record was read; else its last modification)."""
+    params = {"location": location, "as_of": as_of}
+    mapped = load_mapping(HERE / "item_inventory.to_canonical.yaml").map(record, params=params)
+    assert isinstance(mapped.value, InventoryLevel)
+    return mapped.value
+
+
+def shipment_from_nav(record: Any) -> Shipment:
+    """A NAV Posted_Sales_Shipment page record as a canonical Shipment (its Item lines)."""
+    mapped = load_mapping(HERE / "posted_shipment.to_canonical.yaml").map(record)
+    assert isinstance(mapped.value, Shipment)
+    return mapped.value
+
+
+def invoice_from_nav(record: Any, *, lcy: str = "EUR") -> Invoice:
+    """A NAV Posted_Sales_Invoice page record as a canonical Invoice with its payment status."""
+    mapped = load_mapping(HERE / "posted_invoice.to_canonical.yaml").map(
+        record, params={"lcy": lcy}
+    )
+    assert isinstance(mapped.value, Invoice)
+    return mapped.value
+
+
+def item_to_nav(product: Product) -> dict[str, Any]:
+    """The Item page record of a product (No = SKU): ``item.from_canonical.yaml``."""
+    record: dict[str, Any] = load_mapping(HERE / "item.from_canonical.yaml").map(product).value
+    return record

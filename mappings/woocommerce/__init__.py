@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from canonical.errors import FieldError
-from canonical.models import Customer, SalesOrder
+from canonical.models import Customer, Product, SalesOrder, ServiceRequest
 from mappings.engine import CompiledMapping, load_mapping
 
 SYSTEM = "webshop"
@@ -83,3 +83,26 @@ def map_customer(resource: Any, *, source: str = SYSTEM) -> tuple[str, Customer]
     mapped = customer_mapping().map(resource, source=source)
     assert isinstance(mapped.value, Customer) and mapped.key is not None
     return mapped.key, mapped.value
+
+
+def map_service_request(entry: Any, *, source: str = SYSTEM) -> tuple[str, ServiceRequest]:
+    """One entry of the shop's service request form (``service_request.to_canonical.yaml``)
+    -> ``(entry id, ServiceRequest)`` numbered ``WS-<entry id>``; ``InvalidRecord`` names
+    every bad field."""
+    mapped = load_mapping(HERE / "service_request.to_canonical.yaml").map(entry, source=source)
+    assert isinstance(mapped.value, ServiceRequest) and mapped.key is not None
+    return mapped.key, mapped.value
+
+
+def map_service_customer(entry: Any, *, source: str = SYSTEM) -> tuple[str, Customer]:
+    """The sender of a service request form entry -> ``(customer key, Customer)``, keyed like
+    the customer of an order (WooCommerce id, or ``guest:<e-mail>``)."""
+    mapped = load_mapping(HERE / "service_customer.to_canonical.yaml").map(entry, source=source)
+    assert isinstance(mapped.value, Customer) and mapped.key is not None
+    return mapped.key, mapped.value
+
+
+def product_to_woocommerce(product: Product) -> dict[str, Any]:
+    """The web shop connector's ``products`` write record: ``product.from_canonical.yaml``."""
+    record: dict[str, Any] = load_mapping(HERE / "product.from_canonical.yaml").map(product).value
+    return record

@@ -96,6 +96,42 @@ MODULES: dict[str, Module] = {
             | _ACTIVITY_LINKS,
         ),
         Module(
+            "Leads",
+            "Lead",
+            (
+                *_COMMON,
+                "salutation",
+                "first_name",
+                "last_name",
+                "title",
+                "department",
+                "account_name",
+                "account_description",
+                "do_not_call",
+                "phone_home",
+                "phone_mobile",
+                "phone_work",
+                "phone_other",
+                "phone_fax",
+                "email1",
+                "website",
+                "lead_source",
+                "lead_source_description",
+                "status",
+                "status_description",
+                "converted",
+                "refered_by",
+                "birthdate",
+                "account_id",
+                "contact_id",
+                "opportunity_id",
+                "campaign_id",
+                *_address("primary"),
+                *_address("alt"),
+            ),
+            {"accounts": "Accounts", "contacts": "Contacts"} | _ACTIVITY_LINKS,
+        ),
+        Module(
             "Cases",
             "Case",
             (
@@ -144,7 +180,7 @@ MODULES: dict[str, Module] = {
                 "portal_flag",
                 "embed_flag",
             ),
-            {"accounts": "Accounts", "contacts": "Contacts", "cases": "Cases"},
+            {"accounts": "Accounts", "contacts": "Contacts", "cases": "Cases", "leads": "Leads"},
         ),
         Module(
             "Calls",
@@ -164,6 +200,26 @@ MODULES: dict[str, Module] = {
         ),
     )
 }
+
+# Custom fields, as SuiteCRM's Studio adds them (with the ``_c`` suffix) to every module: the
+# key an integration writes with a record and finds it by again (Tandem's hub key, the web
+# shop's number...).
+CUSTOM_FIELDS = ("tandem_key_c",)
+# Custom fields of one module: the credit limit many CRMs show on an account (read-only for
+# sales; the ERP owns it).
+MODULE_CUSTOM_FIELDS = {"Accounts": ("credit_limit_c",)}
+MODULES = {
+    name: Module(
+        spec.name,
+        spec.bean,
+        spec.fields + CUSTOM_FIELDS + MODULE_CUSTOM_FIELDS.get(name, ()),
+        spec.links,
+    )
+    for name, spec in MODULES.items()
+}
+# Modules whose account_name is a text field of their own (a lead's company), not the name
+# of a related account.
+OWN_ACCOUNT_NAME = frozenset({"Leads"})
 
 DATETIME_FIELDS = frozenset({"date_entered", "date_modified", "date_start", "date_end"})
 DATE_FIELDS = frozenset({"date_closed", "birthdate"})

@@ -10,9 +10,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sandbox.crm.store import CrmStore, iso
+from sandbox.seed_scale import scaled
 from sandbox.webshop.orders import REGISTERED_CUSTOMER_IDS, registered_customer
 
-ACCOUNT_COUNT = 120
+ACCOUNT_COUNT = scaled(120)
 SHOP_CONTACTS = 150  # the first registered web shop customers
 _EPOCH = datetime(2024, 1, 8, 8, 0, 0, tzinfo=UTC)
 _PREFIXES = (

@@ -17,7 +17,14 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.crm.modules import DATETIME_FIELDS, MODULES, SYSTEM_FIELDS, Module, link_between
+from sandbox.crm.modules import (
+    DATETIME_FIELDS,
+    MODULES,
+    OWN_ACCOUNT_NAME,
+    SYSTEM_FIELDS,
+    Module,
+    link_between,
+)
 
 Attributes = dict[str, str]
 _OPS: Mapping[str, Callable[[Any, Any], bool]] = {
@@ -90,7 +97,7 @@ class CrmStore:
 
     def _shown(self, name: str, record: Attributes) -> Attributes:
         shown = copy.copy(record)
-        if "account_name" in shown:
+        if "account_name" in shown and name not in OWN_ACCOUNT_NAME:
             account = self.records["Accounts"].get(shown.get("account_id", ""))
             shown["account_name"] = account["name"] if account else ""
         return shown
@@ -123,10 +130,13 @@ class CrmStore:
                 if combine(test({**record, "id": record_id}) for test in tests)
             ]
         field = sort.lstrip("-")
-        if field and field not in spec.fields:
+        if field and field not in spec.fields and field != "id":
             raise CrmError(400, f"Sort field {field} in {spec.bean} module is not found")
         key = field or "date_entered"
-        rows.sort(key=lambda row: (_comparable(key, row[1].get(key, "")), row[0]))
+        if key == "id":  # the bean's id column (not an attribute), as SuiteCRM sorts it
+            rows.sort(key=lambda row: row[0].casefold())
+        else:
+            rows.sort(key=lambda row: (_comparable(key, row[1].get(key, "")), row[0]))
         if sort.startswith("-"):
             rows.reverse()
         if page is None:
@@ -175,7 +185,7 @@ class CrmStore:
         self, name: str, record_id: str, record: Attributes, attributes: Mapping[str, Any]
     ) -> None:
         for field, value in attributes.items():
-            if field not in SYSTEM_FIELDS:
+            if field not in SYSTEM_FIELDS or (field == "account_name" and name in OWN_ACCOUNT_NAME):
                 record[field] = "" if value is None else str(value)
         if name == "Contacts" and ({"first_name", "last_name"} & set(attributes)):
             record["name"] = f"{record['first_name']} {record['last_name']}".strip()
@@ -203,6 +213,8 @@ class CrmStore:
             record = self.records[mod][rid]
             if rel == "Accounts" and "account_id" in record and not record["account_id"]:
                 record["account_id"] = rel_id
+            if mod == "Leads" and rel == "Contacts" and not record["contact_id"]:
+                record["contact_id"] = rel_id  # the contact a converted lead became
 
     def related(self, name: str, record_id: str, link: str) -> list[tuple[str, str]]:
         spec = module(name)

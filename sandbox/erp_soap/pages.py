@@ -69,6 +69,8 @@ class PageSpec:
     rules: tuple[str, ...] = field(default=())
     delete_rules: tuple[str, ...] = field(default=())
     editable: bool = True
+    # FlowFields the store computes when the record is shown (``Store.FLOW_FIELDS``)
+    flow_fields: tuple[str, ...] = field(default=())
 
     @property
     def namespace(self) -> str:
@@ -195,6 +197,7 @@ ITEM = PageSpec(
     modified_at_field="Last_DateTime_Modified",
     modified_on_field="Last_Date_Modified",
     rules=("item_description_required",),
+    flow_fields=("Qty_on_Sales_Order",),
     fields=(
         Field("Key", read_only=True),
         Field("No"),
@@ -206,6 +209,7 @@ ITEM = PageSpec(
         Field("GTIN"),
         Field("Item_Category_Code"),
         Field("Inventory", XS_DECIMAL, read_only=True),
+        Field("Qty_on_Sales_Order", XS_DECIMAL, read_only=True),
         Field("Costing_Method", enum=COSTING_METHOD),
         Field("Unit_Cost", XS_DECIMAL),
         Field("Unit_Price", XS_DECIMAL),

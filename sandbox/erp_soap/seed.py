@@ -24,11 +24,12 @@ from sandbox.erp_soap.posting import Posting
 from sandbox.erp_soap.rules import BusinessError, money
 from sandbox.erp_soap.store import Record, Store
 from sandbox.pdm.products import master
+from sandbox.seed_scale import scaled
 from sandbox.webshop.catalog import REGIONS
 
-CUSTOMERS = 300
+CUSTOMERS = scaled(300)
 EXTRA_ITEMS = 188  # + the 12 catalogue products = 200 items
-ORDERS = 160
+ORDERS = scaled(160)
 START = date(2025, 1, 6)  # the first order day; the seeded "today" is START + _DAYS
 _DAYS = 150
 _FORMS = ("GmbH", "AG", "KG", "Ltd", "LLC", "S.r.l.", "B.V.", "SARL", "S.L.")

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +125,11 @@ class Store:
             return not any(self.records.values())
 
     def view(self, spec: PageSpec, record: Record) -> Record:
-        """The record as the page shows it: with Keys, without internal fields."""
+        """The record as the page shows it: with Keys, FlowFields computed, without internal
+        fields."""
         out = {k: v for k, v in record.items() if not k.startswith("_")}
+        for name in spec.flow_fields:
+            out[name] = FLOW_FIELDS[name](self, record)
         out["Key"] = encode_key(spec.table_id, record["No"], record[VERSION])
         if spec.lines is not None:
             out[spec.lines.element] = [
@@ -343,6 +347,22 @@ class Store:
         self.records[spec.name][record["No"]] = record
         self._save()
         return self.view(spec, record)
+
+
+def qty_on_sales_order(store: Store, item: Record) -> str:
+    """Item."Qty. on Sales Order": the outstanding quantity of the item on order lines."""
+    total = Decimal(0)
+    for order in store.records.get("Sales_Order", {}).values():
+        for line in order.get("SalesLines", ()):
+            if line.get("Type") == "Item" and line.get("No") == item["No"]:
+                total += Decimal(str(line.get("Quantity") or 0))
+                total -= Decimal(str(line.get("Quantity_Shipped") or 0))
+    return format(total.normalize(), "f") if total else "0"
+
+
+FLOW_FIELDS: dict[str, Callable[[Store, Record], str]] = {
+    "Qty_on_Sales_Order": qty_on_sales_order,
+}
 
 
 def _text(value: Any) -> str | None:

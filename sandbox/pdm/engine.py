@@ -125,6 +125,39 @@ class PdmEngine:
         write_update(buffer, info, prev, changes, version=self.knobs.bmecat_version)
         return self._deliver(f"catalog_{CATALOG_ID}_{info.version}_update.xml", buffer.getvalue())
 
+    def send_changes(self, count: int, *, mode: str = "update") -> tuple[list[Path], list[str]]:
+        """A T_UPDATE_PRODUCTS delta changing exactly ``count`` products (tests, demos):
+        ``update`` gives ``count`` distinct products a new price and description, ``new``
+        adds ``count`` products. Returns the files written and the SKUs changed."""
+        if mode not in ("update", "new"):
+            raise ValueError(f"mode {mode!r}: use 'update' or 'new'")
+        data = self.state.data
+        prev = f"{data['version']:03d}.000"
+        data["version"] += 1
+        rng = random.Random(f"{self.config.seed}:changes:{data['version']}")
+        changes: list[tuple[str, MasterProduct]] = []
+        if mode == "new":
+            for _ in range(count):
+                data["added"] += 1
+                index = self.config.extra_products + data["added"]
+                changes.append(("new", next(generated(1, start=index))))
+        else:
+            current = self.products()
+            for product in rng.sample(current, min(len(current), count)):
+                factor = Decimal(rng.choice(("0.95", "1.05", "1.10")))
+                price = (product.net_price_eur * factor).quantize(Decimal("0.01"))
+                base = product.description.split(" Revision")[0]
+                description = f"{base} Revision {data['version']}."
+                data["changed"][product.sku] = {"price": str(price), "description": description}
+                changes.append(
+                    ("update", replace(product, net_price_eur=price, description=description))
+                )
+        info = self._info()
+        buffer = io.BytesIO()
+        write_update(buffer, info, prev, changes, version=self.knobs.bmecat_version)
+        name = f"catalog_{CATALOG_ID}_{info.version}_update.xml"
+        return self._deliver(name, buffer.getvalue()), [p.sku for _, p in changes]
+
     def _deliver(self, name: str, body: bytes) -> list[Path]:
         rng = random.Random(f"{self.config.seed}:{name}")
         if self.knobs.malformed_rate and rng.random() < self.knobs.malformed_rate:

@@ -14,6 +14,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,12 +152,14 @@ def _wait_ready(handle: TrytonHandle, timeout: float) -> None:
     )
 
 
-def _launch(workdir: Path, port: int, database: str, password_file: Path) -> TrytonHandle:
+def _launch(
+    workdir: Path, port: int, database: str, password_file: Path, offline_email: bool = False
+) -> TrytonHandle:
     config = write_config(workdir / "trytond.conf", workdir / "db", host=HOST, port=port)
     log_path = workdir / "trytond.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(venv_program("trytond")), "-c", str(config), "-d", database],
+            [*_trytond(offline_email), "-c", str(config), "-d", database],
             cwd=workdir,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -169,17 +172,26 @@ def _launch(workdir: Path, port: int, database: str, password_file: Path) -> Try
     )
 
 
+def _trytond(offline_email: bool) -> list[str]:
+    if offline_email:  # trytond with e-mail domains not checked in DNS (offline machines)
+        return [sys.executable, str(Path(__file__).with_name("offline_email.py"))]
+    return [str(venv_program("trytond"))]
+
+
 def start_tryton(
     workdir: Path,
     *,
     port: int = 0,
     template: Path | None = None,
     ready_timeout: float = 60.0,
+    offline_email: bool = False,
 ) -> TrytonHandle:
     """Restores the template into ``workdir/db`` and starts trytond on ``127.0.0.1:port``.
 
     ``port=0`` picks a free port (and tries another one if it is taken meanwhile).
     ``template`` defaults to ``ensure_template()`` (built on first use, cached after).
+    ``offline_email`` starts trytond through ``offline_email.py``: e-mail addresses are not
+    checked in DNS, so parties with e-mails can be written on a machine without outside DNS.
     """
     started = time.perf_counter()
     workdir = workdir.resolve()
@@ -191,7 +203,7 @@ def start_tryton(
     set_admin_password(db_path, password)
     attempts = 1 if port else 3
     for attempt in range(attempts):
-        handle = _launch(workdir, port or _free_port(HOST), DATABASE, password_file)
+        handle = _launch(workdir, port or _free_port(HOST), DATABASE, password_file, offline_email)
         try:
             _wait_ready(handle, ready_timeout)
         except TrytonStartError:

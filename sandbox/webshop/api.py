@@ -32,6 +32,7 @@ from sandbox.webshop.hooks import DEFAULT_TOPICS, WEBHOOK_KNOB_NAMES, WebhookDis
 from sandbox.webshop.lines import Json
 from sandbox.webshop.query import Page, RestError
 from sandbox.webshop.sender import wp_json_encode
+from sandbox.webshop.service import ServiceForm
 from sandbox.webshop.store import ShopStore
 
 API = "/wp-json/wc/v3"
@@ -97,6 +98,7 @@ class WebshopApi:
         self.faults = faults
         self.dispatcher = dispatcher
         store.on_change = dispatcher.emit
+        self.service = ServiceForm(store)
         self.app = Starlette(routes=self._routes())
         self.asgi = FaultLayer(self.app, faults)
 
@@ -194,6 +196,9 @@ class WebshopApi:
 
     async def products(self, request: Request) -> Response:
         parent = request.path_params.get("product_id")
+        if request.method == "POST" and parent is None:
+            product = self.store.create_product(await _body(request))
+            return _created(product, f"{self.store.site_url}{API}/products/{product['id']}")
         return self._page(request, self.store.list_products(_params(request), parent))
 
     async def product(self, request: Request) -> Response:
@@ -239,6 +244,15 @@ class WebshopApi:
         webhook_id = self.dispatcher.subscribe(url, secret, topics)
         return _response(self.dispatcher.subscriptions[webhook_id].describe(), 201)
 
+    async def service_request(self, request: Request) -> Response:
+        """The public service request form (see ``service.py``): no API key, like a page."""
+        try:
+            if request.method == "POST":
+                return _response(self.service.submit(await _body(request)), 201)
+            return _response(self.service.get(request.path_params["entry_id"]))
+        except RestError as error:
+            return _response(error.body(), error.status)
+
     async def health(self, request: Request) -> Response:
         return _response({"status": "ok"})
 
@@ -259,7 +273,7 @@ class WebshopApi:
             Route(f"{API}/orders/{{order_id:int}}/notes/{{note_id:int}}", self._api(self.note)),
             Route(f"{API}/customers", self._api(self.customers), methods=["GET", "POST"]),
             Route(f"{API}/customers/{{customer_id:int}}", self._api(self.customer), methods=edit),
-            Route(f"{API}/products", self._api(self.products)),
+            Route(f"{API}/products", self._api(self.products), methods=["GET", "POST"]),
             Route(f"{API}/products/{{product_id:int}}", self._api(self.product), methods=edit),
             Route(f"{API}/products/{{product_id:int}}/variations", self._api(self.products)),
             Route(
@@ -267,6 +281,8 @@ class WebshopApi:
                 self._api(self.product),
                 methods=edit,
             ),
+            Route("/service-request", self.service_request, methods=["POST"]),
+            Route("/service-request/{entry_id:int}", self.service_request),
             Route("/_health", self.health),
             Route("/_control", self.control, methods=["GET", "POST"]),
             Route("/_control/webhooks", self.webhooks, methods=["POST"]),

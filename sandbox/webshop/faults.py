@@ -3,8 +3,9 @@
 Knobs (settable at start and at run time through the peer's ``/_control``):
 
 - ``latency_ms``: every request waits this long before it is handled;
-- ``error_rate`` (0..1): that share of requests is answered ``error_status`` (503 or 500)
-  without reaching the application; ``fail_next`` answers the next N requests so;
+- ``error_rate`` (0..1): that share of requests is answered ``error_status`` (503, 500, 502
+  or 429) without reaching the application; ``fail_next`` answers the next N requests so;
+  ``retry_after`` (seconds) adds a ``Retry-After`` header to those answers;
 - ``timeout`` (0..1): that share of requests waits ``timeout_seconds`` (longer than a client
   should wait) and is then dropped without an answer;
 - ``drop_connection`` (0..1): that share of requests has its TCP connection aborted with no
@@ -38,7 +39,12 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 EXEMPT_PATHS = frozenset({"/_control", "/_health"})
 _RATES = ("error_rate", "timeout", "drop_connection", "malformed_rate")
-_REASONS = {500: b"Internal Server Error", 502: b"Bad Gateway", 503: b"Service Unavailable"}
+_REASONS = {
+    429: b"Too Many Requests",
+    500: b"Internal Server Error",
+    502: b"Bad Gateway",
+    503: b"Service Unavailable",
+}
 
 
 class ConnectionDropped(RuntimeError):
@@ -56,6 +62,7 @@ class FaultKnobs:
     drop_connection: float = 0.0
     malformed_rate: float = 0.0
     seed: int | None = None
+    retry_after: int | None = None
 
 
 FAULT_KNOB_NAMES = frozenset(f.name for f in fields(FaultKnobs))
@@ -77,7 +84,7 @@ def _coerce(name: str, value: Any) -> Any:
         return int(value)
     if name == "timeout_seconds":
         return float(value)
-    return None if value is None else int(value)  # seed
+    return None if value is None else int(value)  # seed, retry_after
 
 
 class Faults:
@@ -167,16 +174,18 @@ class FaultLayer:
             await asyncio.sleep(knobs.timeout_seconds)
             await drop_connection(receive)
         elif fault == "error":
-            await _error(send, knobs.error_status)
+            await _error(send, knobs.error_status, knobs.retry_after)
         elif fault == "malformed":
             await self.app(scope, receive, _truncating(send))
         else:
             await self.app(scope, receive, send)
 
 
-async def _error(send: Send, status: int) -> None:
+async def _error(send: Send, status: int, retry_after: int | None = None) -> None:
     body = _REASONS[status]
     headers = [(b"content-type", b"text/plain; charset=utf-8")]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode("ascii")))
     headers.append((b"content-length", str(len(body)).encode("ascii")))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sandbox.seed_scale import scaled
 from sandbox.webshop.catalog import (
     COD_FEE,
     COUPON,
@@ -49,7 +50,8 @@ SITE_TIMEZONE = ZoneInfo("Europe/Berlin")
 WC_VERSION = "9.8.5"
 _EPOCH_GMT = datetime(2025, 3, 3, 6, 0, 0, tzinfo=UTC)
 _GUEST_SHARE = 0.4
-REGISTERED_CUSTOMER_IDS = range(2, 401)  # the user ids orders of registered customers use
+# the user ids orders of registered customers use
+REGISTERED_CUSTOMER_IDS = range(2, 2 + scaled(399))
 
 
 def _wc_date(moment: datetime) -> str:

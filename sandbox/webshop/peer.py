@@ -71,6 +71,10 @@ class WebshopHandle:
     def subscribe(self, url: str, secret: str, topics: tuple[str, ...] = DEFAULT_TOPICS) -> int:
         return self.api.dispatcher.subscribe(url, secret, topics)
 
+    def submit_service_request(self, **fields: Any) -> dict[str, Any]:
+        """Fills in the shop's service request form (``service.py``); the entry it stored."""
+        return self.api.service.submit(fields)
+
     def drain_webhooks(self, timeout: float = 10.0) -> bool:
         """Waits until every webhook queued so far has been delivered (or given up)."""
         return self.api.dispatcher.drain(timeout)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sandbox.pdm.products import generated
+from sandbox.seed_scale import scaled
 from sandbox.webshop.catalog import PRODUCTS, Product
 from sandbox.webshop.lines import Json, money
 from sandbox.webshop.orders import (
@@ -25,7 +26,7 @@ from sandbox.webshop.orders import (
 )
 
 FIRST_ORDER_ID = 1001
-ORDER_COUNT = 200
+ORDER_COUNT = scaled(200)
 _EPOCH_GMT = datetime(2025, 3, 3, 6, 0, 0, tzinfo=UTC)
 _STOCK_LEVELS = (0, 4, 9, 18, 35, 60, 85, 120, 160, 240)
 STATUS_LABELS = {

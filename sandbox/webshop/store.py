@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.webshop import products as new_products
 from sandbox.webshop import query
 from sandbox.webshop.lines import Json
 from sandbox.webshop.query import Page, RestError, invalid_param
@@ -83,6 +84,11 @@ class ShopStore:
             o["id"] for o in self.data.orders.values() if o["status"] in _REDUCING
         }
 
+    def set_clock(self, clock: Callable[[], datetime]) -> None:
+        """Test hook: the clock that stamps changes (a fixed one makes many share a second)."""
+        with self._lock:
+            self._clock = clock
+
     def _touch(self, record: Json) -> None:
         record.update(wc_dates("modified", self._clock()))
 
@@ -137,6 +143,16 @@ class ShopStore:
             self.data.orders[order["id"]] = order
             self._sync_stock(order)
             return self._emit("order.created", order)
+
+    def store_raw_order(self, fields: Json) -> int:
+        """Test hook, not part of the API: a new order with ``fields`` laid over it unchecked
+        (``{"line_items": "garbled"}``), as a broken plugin might leave one; returns its id."""
+        with self._lock:
+            order = build_order({}, self._next_order_id, self._clock(), self.site_url)
+            self._next_order_id += 1
+            order.update(copy.deepcopy(fields))
+            self.data.orders[order["id"]] = order
+            return int(order["id"])
 
     def update_order(self, order_id: int, body: Json) -> Json:
         with self._lock:
@@ -344,9 +360,18 @@ class ShopStore:
         with self._lock:
             return copy.deepcopy(self._product(product_id, parent))
 
+    def create_product(self, body: Json) -> Json:
+        with self._lock:
+            new_products.validate(body, self.data.products)
+            product_id = max(self.data.products) + 1
+            product = new_products.new_product(product_id, body, self._clock(), self.site_url)
+            self.data.products[product_id] = product
+            return self._emit("product.created", product)
+
     def update_product(self, product_id: int, body: Json, parent: int | None = None) -> Json:
         with self._lock:
             product = self._product(product_id, parent)
+            new_products.validate(body, self.data.products, product_id)
             if "manage_stock" in body:
                 product["manage_stock"] = bool(body["manage_stock"])
             if "stock_quantity" in body and body["stock_quantity"] is not None:
@@ -363,7 +388,7 @@ class ShopStore:
                         "stock_status is not one of instock, outofstock, and onbackorder.",
                     )
                 product["stock_status"] = body["stock_status"]
-            for name in ("name", "regular_price", "sale_price", "status", "sku"):
+            for name in ("regular_price", "sale_price", *new_products.TEXTS):
                 if name in body:
                     product[name] = str(body[name])
             product["price"] = product["sale_price"] or product["regular_price"]

@@ -313,3 +313,26 @@ def test_parsed_values_are_remembered_per_input_but_never_confused(tmp_path: Pat
             m.map({"code": True})  # equal to 1 as a dict key, but not a number here
         with pytest.raises(InvalidRecord, match=r"code: '7\.5' is not a whole number"):
             m.map({"code": "7.5"})  # an error is raised each time, not remembered
+
+
+def test_a_value_computed_from_several_fields_is_remembered_but_errors_never(
+    tmp_path: Path,
+) -> None:
+    body = (
+        "fields:\n  sku: {value: x}\n  name: {value: n}\n"
+        "  list_price:\n    money:\n      from:\n"
+        "        - {from: total, required: true, do: [decimal]}\n"
+        "        - {from: qty, required: true, do: [quantity]}\n"
+        "      do: [divide, {round: 2}]\n    currency: {value: EUR}\n"
+    )
+    m = mapping(tmp_path, body)
+    for _ in range(2):  # the second time from the memo
+        assert m.map({"total": "10.00", "qty": "4"}).value.list_price.amount == Decimal("2.50")
+        assert m.map({"total": "10.00", "qty": 4}).value.list_price.amount == Decimal("2.50")
+        assert m.map({"total": "9.00", "qty": "4"}).value.list_price.amount == Decimal("2.25")
+        with pytest.raises(InvalidRecord, match=r"qty: 'four' is not a number"):
+            m.map({"total": "10.00", "qty": "four"})
+        with pytest.raises(InvalidRecord, match="qty: is required"):
+            m.map({"total": "10.00"})
+        with pytest.raises(InvalidRecord, match="total: True is not a"):
+            m.map({"total": True, "qty": "1"})  # equal to 1, yet not an amount
