@@ -6,10 +6,12 @@ last one read: a plain ``(timestamp, last id)`` cursor would skip it. A second i
 while the CRM's clock (the answer's ``Date`` header) is less than ``margin`` past it — records
 may still get that stamp — and **closed** after. The position has three forms:
 
-- ``ids``: the ids read at an open stamp. Next request: ``date_modified >= stamp`` sorted by
-  ``date_modified``, ``page_size + len(ids)`` records, the held ids dropped (so every full
-  page brings at least ``page_size`` new records; no offsets, which shift when records change
-  during a read).
+- ``ids``: the ids read at an open stamp, each with a short hash of the record's content.
+  Next request: ``date_modified >= stamp`` sorted by ``date_modified``, ``page_size +
+  len(ids)`` records, the held records dropped unless their content changed (a record edited
+  twice within one second keeps its stamp: its new content is what tells the edit apart). Every
+  full page brings at least ``page_size`` new records; no offsets, which shift when records
+  change during a read.
 - ``after``: a closed stamp whose records are being read in id order, up to ``after``
   (``""``: none yet). Next request: ``date_modified = stamp`` and ``id > after`` sorted by
   ``id``. Thousands of records of one second (an import) cost one pass, and the cursor stays
@@ -23,14 +25,21 @@ database's). The cursor text is JSON, opaque to everyone else.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from canonical.errors import PermanentError
 
-Row = tuple[datetime, str]  # (date_modified, id)
+Row = tuple[datetime, str, str]  # (date_modified, id, content hash)
+
+
+def fingerprint(data: Mapping[str, object]) -> str:
+    """A short hash of a record's content: a record changed within its stamp's second differs."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
 
 def parse_stamp(value: object) -> datetime | None:
@@ -63,7 +72,7 @@ class Query:
 @dataclass(frozen=True)
 class Position:
     stamp: datetime | None = None
-    seen: frozenset[str] = field(default_factory=frozenset)
+    seen: Mapping[str, str] = field(default_factory=dict)  # id -> content hash
     after: str | None = None
 
     # -- text ------------------------------------------------------------------------------
@@ -76,20 +85,30 @@ class Position:
             data = json.loads(cursor)
             stamp = parse_stamp(data["t"])
             ids, after = data.get("ids", []), data.get("after")
-            if stamp is None or not isinstance(ids, list) or not isinstance(after, str | None):
+            if (
+                stamp is None
+                or not isinstance(ids, list | dict)
+                or not isinstance(after, str | None)
+            ):
                 raise ValueError("bad fields")
+            # a list is an older cursor without hashes: those records are read once more
+            seen = (
+                {str(k): str(v) for k, v in ids.items()}
+                if isinstance(ids, dict)
+                else {str(i): "" for i in ids}
+            )
         except (ValueError, TypeError, KeyError) as exc:
             raise PermanentError(
                 f"CRM cursor {cursor[:80]!r} is not one this connector wrote ({exc})"
             ) from None
-        return cls(stamp, frozenset(str(i) for i in ids), after)
+        return cls(stamp, seen, after)
 
     def encode(self) -> str | None:
         if self.stamp is None:
             return None
         data: dict[str, object] = {"t": self.stamp.isoformat()}
         if self.seen:
-            data["ids"] = sorted(self.seen)
+            data["ids"] = dict(sorted(self.seen.items()))
         if self.after is not None:
             data["after"] = self.after
         return json.dumps(data, separators=(",", ":"))
@@ -111,15 +130,16 @@ class Position:
             )
         return Query({"date_modified": {"gt": stamp}}, "date_modified", page_size)
 
-    def admits(self, stamp: datetime, record_id: str) -> bool:
-        """Whether a listed record at ``stamp`` is beyond this position (not read yet)."""
+    def admits(self, stamp: datetime, record_id: str, content: str) -> bool:
+        """Whether a listed record at ``stamp`` with content hash ``content`` is beyond this
+        position (not read yet, or changed since it was read within the same second)."""
         if self.stamp is None or stamp > self.stamp:
             return True
         if stamp < self.stamp:
             return False
         if self.after is not None:
             return record_id > self.after
-        return bool(self.seen) and record_id not in self.seen
+        return bool(self.seen) and self.seen.get(record_id) != content
 
     def step(
         self, rows: Sequence[Row], *, query: Query, full: bool, closed_before: datetime | None
@@ -136,13 +156,13 @@ class Position:
         last = rows[-1][0]
         closed = closed_before is not None and last < closed_before
         if closed and full and not (self.seen and last == self.stamp):
-            kept = sum(1 for stamp, _ in rows if stamp < last)
+            kept = sum(1 for stamp, _, _ in rows if stamp < last)
             return kept, Position(last, after="")
         if closed and not full:
             return len(rows), Position(last)
-        seen = set(self.seen) if last == self.stamp else set()
-        seen.update(record_id for stamp, record_id in rows if stamp == last)
-        return len(rows), Position(last, frozenset(seen))
+        seen = dict(self.seen) if last == self.stamp else {}
+        seen.update((record_id, content) for stamp, record_id, content in rows if stamp == last)
+        return len(rows), Position(last, seen)
 
 
 def closed_before(server_now: datetime | None, margin: float) -> datetime | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from connectors.base import Outcome, Page, Quarantined, RawRecord, Stream
 from connectors.crm.client import CrmClient, Resource
-from connectors.crm.cursor import Position, closed_before, parse_stamp
+from connectors.crm.cursor import Position, closed_before, fingerprint, parse_stamp
 from connectors.crm.writes import RecordWriter, key_of
 
 log = logging.getLogger(__name__)
@@ -63,24 +63,27 @@ class ModuleStream(Stream):
             rows, server_now = self.client.records_page(
                 self.module, filters=query.filters, sort=query.sort, size=query.size
             )
-            new: list[tuple[datetime, RawRecord]] = []
+            new: list[tuple[datetime, RawRecord, str]] = []
             quarantined: list[Quarantined] = []
             for resource in rows:
                 parsed, problem = parse_resource(self.name, resource)
                 if problem is not None:
                     quarantined.append(problem)
-                elif parsed is not None and position.admits(parsed[0], parsed[1].key):
-                    new.append(parsed)
+                elif parsed is not None:
+                    stamp, record = parsed
+                    content = fingerprint(record.data)
+                    if position.admits(stamp, record.key, content):
+                        new.append((stamp, record, content))
             full = len(rows) >= query.size
             count, after = position.step(
-                [(stamp, record.key) for stamp, record in new],
+                [(stamp, record.key, content) for stamp, record, content in new],
                 query=query,
                 full=full,
                 closed_before=closed_before(server_now, settings.clock_margin),
             )
             log.debug("%s: %d listed, %d new, %d handed out", self.name, len(rows), len(new), count)
             if count or quarantined:
-                yield Page([record for _, record in new[:count]], after.encode(), quarantined)
+                yield Page([record for _, record, _ in new[:count]], after.encode(), quarantined)
             if after == position or not (full or query.by_id):
                 return  # the last page (or, with only unreadable records, no way forward)
             position = after
