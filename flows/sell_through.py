@@ -44,7 +44,7 @@ from connectors.base import Ack, Rejected
 from flows.delivery import Delivered, Handler
 from flows.distributor_orders import DRP, DistributorAccounts, deliver, golden_customer
 from flows.export import render_csv, write_if_changed, write_parquet
-from flows.processing import InboxProcessor, Processed
+from flows.processing import InboxProcessor, Processed, enqueue_change
 from flows.pull import PullSpec, pull
 from flows.spec import FlowSpec, HandlerMap, RunOptions, Services
 from flows.summary import FlowSummary
@@ -127,11 +127,7 @@ class SignalIntake(InboxProcessor):
         correlation = f"sell-through:{row.distributor}:{week}"
         if outcome.changed:
             for target in (CRM, PLANNING):
-                hs.enqueue(
-                    message_id=message.id, target_system=target, entity=Entity.DEMAND_SIGNAL,
-                    canonical_id=outcome.canonical_id, record_version=outcome.version,
-                    correlation_id=correlation,
-                )  # fmt: skip
+                enqueue_change(hs, message, target, Entity.DEMAND_SIGNAL, outcome, correlation)
         return Processed(correlation, Entity.DEMAND_SIGNAL, outcome.canonical_id, outcome)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from canonical.models import Entity, Invoice, Money, OrderLine, Record, SalesOrder
 from flows.distributor_orders.accounts import DRP, ERP
 from flows.distributor_orders.orders import FLOW_NAME, drp_key, view_of
-from flows.processing import InboxProcessor, Processed
+from flows.processing import InboxProcessor, Processed, enqueue_change
 from flows.pull import PullSpec
 from flows.summary import FlowSummary
 from hub.schema import InboxMessage
@@ -52,11 +52,7 @@ class InvoiceIntake(InboxProcessor):
         self.count(outcome, summary)
         # not sent yet (the record may be the order-to-cash flow's, unchanged by this one)
         if hs.external_id(Entity.INVOICE, outcome.canonical_id, DRP) is None:
-            hs.enqueue(
-                message_id=message.id, target_system=DRP, entity=Entity.INVOICE,
-                canonical_id=outcome.canonical_id, record_version=outcome.version,
-                correlation_id=order.order_number,
-            )  # fmt: skip
+            enqueue_change(hs, message, DRP, Entity.INVOICE, outcome, order.order_number)
         return Processed(order.order_number, Entity.INVOICE, outcome.canonical_id, outcome)
 
 

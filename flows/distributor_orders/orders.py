@@ -29,7 +29,7 @@ from canonical.models import (
     SalesOrder,
 )
 from flows.distributor_orders.accounts import DRP, ERP, DistributorAccounts, golden_customer
-from flows.processing import InboxProcessor, Processed
+from flows.processing import InboxProcessor, Processed, enqueue_change
 from flows.pull import PullSpec
 from flows.summary import FlowSummary
 from hub.deliveries import DeliveryLedger
@@ -97,11 +97,7 @@ class OrderIntake(InboxProcessor):
         self.count(outcome, summary)
         cancelled = order.status is OrderStatus.CANCELLED
         if outcome.changed and (known or not cancelled):
-            hs.enqueue(
-                message_id=message.id, target_system=ERP, entity=Entity.SALES_ORDER,
-                canonical_id=outcome.canonical_id, record_version=outcome.version,
-                correlation_id=order.order_number,
-            )  # fmt: skip
+            enqueue_change(hs, message, ERP, Entity.SALES_ORDER, outcome, order.order_number)
         return Processed(order.order_number, Entity.SALES_ORDER, outcome.canonical_id, outcome)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from canonical.models import Entity, LifecycleStatus, Product
-from flows.processing import InboxProcessor, Processed, routes
+from flows.processing import InboxProcessor, Processed, enqueue_change, routes
 from flows.summary import FlowSummary
 from hub.schema import InboxMessage
 from hub.store import Hub, HubSession, UpsertOutcome
@@ -84,11 +84,4 @@ class CatalogIntake(InboxProcessor):
         self, hs: HubSession, message: InboxMessage, outcome: UpsertOutcome, key: str
     ) -> None:
         for target in routes(self.targets, self.system):
-            hs.enqueue(
-                message_id=message.id,
-                target_system=target,
-                entity=Entity.PRODUCT,
-                canonical_id=outcome.canonical_id,
-                record_version=outcome.version,
-                correlation_id=key,
-            )
+            enqueue_change(hs, message, target, Entity.PRODUCT, outcome, key)

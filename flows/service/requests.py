@@ -13,7 +13,7 @@ from typing import Any
 
 from canonical.errors import InvalidRecord
 from canonical.models import Customer, Entity, ServiceRequest
-from flows.processing import InboxProcessor, Processed, routes
+from flows.processing import InboxProcessor, Processed, enqueue_change, routes
 from flows.service.common import CRM, WEB, WEB_TOPIC, WEBSHOP, customer_by_email, related_order
 from flows.summary import FlowSummary
 from hub.schema import InboxMessage
@@ -51,13 +51,8 @@ class WebRequestIntake(InboxProcessor):
         self.count(outcome, summary)
         if outcome.changed:
             for target in routes(self.targets, WEB):
-                hs.enqueue(
-                    message_id=message.id,
-                    target_system=target,
-                    entity=Entity.SERVICE_REQUEST,
-                    canonical_id=outcome.canonical_id,
-                    record_version=outcome.version,
-                    correlation_id=request.case_number,
+                enqueue_change(
+                    hs, message, target, Entity.SERVICE_REQUEST, outcome, request.case_number
                 )
         return Processed(request.case_number, Entity.SERVICE_REQUEST, outcome.canonical_id, outcome)
 

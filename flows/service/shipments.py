@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from canonical.models import Entity
-from flows.processing import Processed
+from flows.processing import Processed, enqueue_change
 from flows.service.common import (
     ADVICES,
     CRM,
@@ -46,14 +46,7 @@ class ShipmentProcessor(ServiceProcessor):
         hs.link(Entity.SHIPMENT, outcome.canonical_id, LOGISTICS, shipment.shipment_number)
         self.count(outcome, summary)
         if request_id is not None:  # a new advice (the inbox dedupes): note it on the case
-            hs.enqueue(
-                message_id=message.id,
-                target_system=CRM,
-                entity=Entity.SHIPMENT,
-                canonical_id=outcome.canonical_id,
-                record_version=outcome.version,
-                correlation_id=case_number,
-            )
+            enqueue_change(hs, message, CRM, Entity.SHIPMENT, outcome, case_number)
         return Processed(case_number, Entity.SHIPMENT, outcome.canonical_id, outcome)
 
     def _one(self, message: InboxMessage, summary: FlowSummary) -> None:
