@@ -8,6 +8,7 @@ metadata database, or the configured secrets backend); the password stays a ``Se
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from pydantic import SecretStr
@@ -15,6 +16,7 @@ from pydantic import SecretStr
 from connectors.connection import Connection, register_resolver
 from flows.registry import FLOWS, delivery_worker
 from flows.spec import RunOptions
+from flows.summary import FlowSummary
 from tandem.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -44,11 +46,20 @@ def use_airflow_connections() -> None:
     register_resolver(_from_airflow)
 
 
+def with_systems(runtime: Runtime, options: RunOptions) -> RunOptions:
+    """The trigger form offers a flow's targets by role (``erp``); flows choose their targets
+    by the name of the system that plays it (``erp_soap``, ``erp_tryton``): keep both."""
+    if options.targets is None:
+        return options
+    names = [*options.targets, *(runtime.system_name(t) for t in options.targets)]
+    return replace(options, targets=list(dict.fromkeys(names)))
+
+
 def run_flow(name: str, options: RunOptions) -> dict[str, Any]:
     use_airflow_connections()
     runtime = Runtime()
     try:
-        summary = FLOWS[name].run(runtime, options)
+        summary = FLOWS[name].run(runtime, with_systems(runtime, options))
     finally:
         runtime.close()
     log.info("%s: %s", name, summary.counts())
@@ -61,7 +72,12 @@ def deliver_to(target: str, *, dry_run: bool = False) -> dict[str, Any]:
     use_airflow_connections()
     runtime = Runtime()
     try:
-        summary = delivery_worker(runtime).run(target_system=runtime.system_name(target))
+        # deliveries to the ERP are queued by its role (``erp``: the web order slice) and by
+        # its system name (``erp_soap``: customer sync): this task delivers both
+        worker = delivery_worker(runtime)
+        summary = FlowSummary("deliver")
+        for system in dict.fromkeys((target, runtime.system_name(target))):
+            summary.merge(worker.run(target_system=system))
     finally:
         runtime.close()
     return {"target": target, **summary.counts()}

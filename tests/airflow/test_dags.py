@@ -4,9 +4,6 @@ Airflow reads its configuration once per process)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,37 +17,7 @@ from hub.store import Hub, IncomingMessage
 from sandbox.erp_soap.server import ErpHandle, start_in_thread
 from sandbox.webshop.orders import make_order
 from tandem.dag_factory import dag_id
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def dagcheck(*args: str, env: dict[str, str], timeout: float = 240) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.airflow.dagcheck", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert done.returncode == 0 and lines, done.stdout[-3000:] + done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(lines[-1].removeprefix("RESULT "))
-    return result
-
-
-@pytest.fixture
-def airflow_env(tmp_path: Path) -> dict[str, str]:
-    (tmp_path / "empty.toml").write_text("")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AIRFLOW", "TANDEM_")) or k == "TANDEM_REQUIRE_SERVICES"
-    }
-    return env | {
-        "AIRFLOW_HOME": str(tmp_path / "airflow"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
-        "TANDEM_SETTINGS_FILE": str(tmp_path / "empty.toml"),
-        "TANDEM_SCHEDULE_DELIVER": "*/5 * * * *",
-    }
+from tests.airflow.dagcheck import dagcheck
 
 
 def test_every_flow_is_a_dag_that_loads_without_errors(airflow_env: dict[str, str]) -> None:
