@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from canonical.errors import PermanentError, TransientError
 from canonical.models import Entity
+from connectors.transports.sql import is_transient as is_transient_sql
+from connectors.transports.sql import translate_sql_error
 from flows.faults import fault_point
 from flows.policy import RetryPolicy, describe
 from flows.summary import FlowSummary
@@ -88,7 +90,12 @@ class DeliveryWorker:
         except (TransientError, PermanentError) as exc:
             self._failed(task, exc, summary)
             return
-        except Exception as exc:  # a bug must not lose the message: park it, visibly
+        except Exception as exc:
+            lost = _lost_database(exc, task)
+            if lost is not None:  # the hub's database went away mid-delivery: try again later
+                self._failed(task, lost, summary)
+                return
+            # a bug must not lose the message: park it, visibly
             log.exception("delivery %s to %s crashed", task.id, task.target_system)
             self._failed(task, exc, summary)
             return
@@ -133,3 +140,15 @@ class DeliveryWorker:
         else:
             summary.retrying += 1
             log.info("will retry %s to %s at %s", task.id, task.target_system, retry_at)
+
+
+def _lost_database(exc: Exception, task: DeliveryTask) -> TransientError | None:
+    """A transient database failure (connection lost, deadlock, lock timeout) met while
+    delivering, as a TransientError with its cause; None for anything else."""
+    if not is_transient_sql(exc):
+        return None
+    error = translate_sql_error(exc, what=f"delivery {task.id} to {task.target_system}")
+    if not isinstance(error, TransientError):
+        return None
+    error.__cause__ = exc
+    return error

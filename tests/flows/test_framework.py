@@ -9,19 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from canonical.models import Customer, Entity
 from connectors.erp_sql import ErpSqlConnector
-from flows.delivery import DeliveryWorker
+from flows.delivery import Delivered, DeliveryWorker
 from flows.golden import CUSTOMER_OWNERS, Survivorship
 from flows.policy import RetryPolicy
 from flows.processing import InboxProcessor, Processed, routes
 from flows.pull import PullSpec, pull
 from flows.summary import FlowSummary
 from flows.targets import ConnectorTarget
+from hub.engine import upgrade
 from hub.schema import InboxMessage, InboxStatus
-from hub.store import Hub, HubSession
+from hub.store import DeliveryTask, Hub, HubSession
 from mappings import erp_sql
 from tests.connectors.test_erp_sql_support import Staging, open_staging
 
@@ -198,3 +199,40 @@ def test_a_transiently_failing_message_waits_instead_of_spinning(
         hs.session.execute(InboxMessage.__table__.update().values(lease_until=past))  # type: ignore[attr-defined]
     later = ErpCustomers(hub, targets=("crm",)).run()
     assert later.changed == 5 and all(m.status == InboxStatus.PROCESSED for m in inbox(hub))
+
+
+@pytest.mark.postgres
+def test_a_delivery_that_loses_the_hub_connection_is_retried_not_dead_lettered(
+    postgres_url: str, pg_schema_url: str, tmp_path: Path
+) -> None:
+    """The hub's database connection is cut (``pg_terminate_backend``) while a handler reads the
+    hub: a transient failure, retried later, not a dead letter (and not a crash of the run)."""
+    upgrade(pg_schema_url)
+    hub = Hub(pg_schema_url)
+    admin = create_engine(postgres_url)
+    cut: list[int] = []
+
+    def reads_the_hub(task: DeliveryTask) -> Delivered:
+        with hub.begin() as hs:
+            pid = hs.session.execute(text("select pg_backend_pid()")).scalar_one()
+            if not cut:  # the first delivery loses its connection mid-read
+                with admin.begin() as conn:
+                    conn.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
+                cut.append(pid)
+            hs.session.execute(text("select 1"))
+        return Delivered(external_id=f"X-{task.correlation_id}")
+
+    try:
+        with open_staging("sqlite", tmp_path) as staging:
+            connector = staging.connector()
+            pull(hub, connector, SPEC)
+            connector.close()
+        ErpCustomers(hub, targets=("crm",)).run()
+        worker = DeliveryWorker(
+            hub, {("crm", Entity.CUSTOMER): reads_the_hub}, RetryPolicy(base_delay=0, jitter=0)
+        )
+        summary = worker.run()  # the retry falls due at once (no backoff) and is delivered
+        assert cut and (summary.delivered, summary.retrying, summary.dead) == (5, 1, 0), summary
+    finally:
+        hub.close()
+        admin.dispose()
