@@ -28,6 +28,27 @@ from connectors.transports.retry import Health, check_health
 JSON_API = "application/vnd.api+json"
 Resource = dict[str, Any]
 _PROPERTY = re.compile(r"Property (\w+) in \w+ module is invalid")
+# SuiteCRM's V8 API answers with every text HTML-encoded by its to_html() (SuiteCRM issue
+# #8101): '"', "<", ">" and "'" only ("&" is not encoded, so "&amp;" typed in the CRM is the
+# text "&amp;"). from_html() undoes exactly that, in SuiteCRM's order.
+_FROM_HTML = (("&quot;", '"'), ("&lt;", "<"), ("&gt;", ">"), ("&#039;", "'"))
+
+
+def from_html(value: Any) -> Any:
+    """A text as it was written to the CRM, from what its API returns."""
+    if not isinstance(value, str) or "&" not in value:
+        return value
+    for entity, char in _FROM_HTML:
+        value = value.replace(entity, char)
+    return value
+
+
+def decoded(resource: Resource) -> Resource:
+    """The resource with its attributes' texts decoded (``from_html``)."""
+    attributes = resource.get("attributes")
+    if not isinstance(attributes, dict):
+        return resource
+    return resource | {"attributes": {k: from_html(v) for k, v in attributes.items()}}
 
 
 def _server_time(response: httpx.Response) -> datetime | None:
@@ -179,7 +200,7 @@ class CrmClient:
         data = document.get("data") if isinstance(document, dict) else None
         if not isinstance(data, list):
             raise TransientError(f"GET /V8/module/{module}: the answer has no data list")
-        return [item for item in data if isinstance(item, dict)], _server_time(response)
+        return [decoded(item) for item in data if isinstance(item, dict)], _server_time(response)
 
     def find(
         self, module: str, filters: Mapping[str, str], *, retry: bool = True
@@ -213,7 +234,7 @@ class CrmClient:
         data = document.get("data") if isinstance(document, dict) else None
         if not isinstance(data, dict) or not data.get("id"):
             raise TransientError(f"{module}: the CRM's answer has no record")
-        return data
+        return decoded(data)
 
     def health(self) -> Health:
         params: dict[str, str | int] = {"page[size]": 1, "fields[Accounts]": "name"}

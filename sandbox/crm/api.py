@@ -39,6 +39,9 @@ from sandbox.webshop.faults import FaultLayer, Faults
 
 _JSON_API = "application/vnd.api+json"
 _FILTER = re.compile(r"^filter\[(\w+)\](?:\[(\w+)\])?$")
+# SuiteCRM's to_html(): the V8 API returns every text HTML-encoded (the bean is retrieved with
+# encoding on; SuiteCRM issue #8101), these four characters only: "&" is left as it is
+_TO_HTML = str.maketrans({'"': "&quot;", "<": "&lt;", ">": "&gt;", "'": "&#039;"})
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -99,7 +102,11 @@ class CrmApi:
         self, name: str, record_id: str, attributes: Attributes, fields: list[str] | None
     ) -> dict[str, Any]:
         spec = module(name)
-        shown = {k: v for k, v in attributes.items() if fields is None or k in fields}
+        shown = {
+            k: v.translate(_TO_HTML) if isinstance(v, str) else v
+            for k, v in attributes.items()
+            if fields is None or k in fields
+        }
         path = f"/V8/module/{name}/{record_id}"
         relationships = {
             target: {"links": {"related": f"{path}/relationships/{link}"}}
