@@ -70,9 +70,9 @@ class StandaloneAirflow(AirflowRest):
                 "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-                # an idle scheduler loop looks for new runs and queued tasks 5x a second (the
+                # an idle scheduler loop looks for new runs and queued tasks 10x a second (the
                 # default, 1 s, adds up to a second at each step of a triggered run)
-                "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.2",
+                "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.1",
             }
         )
         env.update(self.extra_env)
