@@ -12,14 +12,16 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from canonical.types import (
     CanonicalModel,
     CountryCode,
     CurrencyCode,
+    EmailAddress,
     Money,
     NonEmptyStr,
+    NonNegativeMoney,
     UtcDatetime,
 )
 
@@ -72,7 +74,7 @@ class Address(CanonicalModel):
 class Contact(CanonicalModel):
     first_name: str | None = None
     last_name: str | None = None
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     phone: str | None = None
     role: str | None = None
 
@@ -88,7 +90,7 @@ class Customer(Record):
     name: NonEmptyStr
     first_name: str | None = None
     last_name: str | None = None
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     phone: str | None = None
     vat_number: str | None = None
     gln: str | None = Field(default=None, pattern=r"^\d{13}$")
@@ -125,7 +127,7 @@ class Product(Record):
     unit_of_measure: str = Field(default="EA", description="UN/ECE Rec 20 or X12 unit code")
     attributes: dict[str, str] = Field(default_factory=dict)
     lifecycle_status: LifecycleStatus = LifecycleStatus.ACTIVE
-    list_price: Money | None = None
+    list_price: NonNegativeMoney | None = None
 
 
 # --- orders ----------------------------------------------------------------------------
@@ -148,12 +150,12 @@ class OrderLine(CanonicalModel):
     description: str | None = None
     quantity: Decimal = Field(gt=0)
     unit_of_measure: str = "EA"
-    unit_price: Money
+    unit_price: NonNegativeMoney
     discount: Money | None = Field(
         default=None, description="discount on the line: quantity x unit price - line total"
     )
-    line_total: Money
-    tax: Money | None = None
+    line_total: NonNegativeMoney
+    tax: NonNegativeMoney | None = None
 
 
 class SalesOrder(Record):
@@ -169,10 +171,10 @@ class SalesOrder(Record):
     lines: tuple[OrderLine, ...] = Field(min_length=1)
     billing_address: Address | None = None
     shipping_address: Address | None = None
-    shipping_total: Money | None = None
+    shipping_total: NonNegativeMoney | None = None
     discount_total: Money | None = None
-    tax_total: Money | None = None
-    total: Money
+    tax_total: NonNegativeMoney | None = None
+    total: NonNegativeMoney
     payment_method: str | None = None
     customer_note: str | None = None
     coupon_codes: tuple[str, ...] = ()
@@ -300,7 +302,7 @@ class Lead(Record):
     """Someone who showed interest without ordering: a sign-up, a newsletter consent."""
 
     entity: ClassVar[Entity] = Entity.LEAD
-    email: EmailStr
+    email: EmailAddress
     first_name: str | None = None
     last_name: str | None = None
     company: str | None = None
@@ -322,7 +324,7 @@ class CampaignResponse(Record):
     campaign: NonEmptyStr = Field(description="the campaign's code (coupon code or UTM name)")
     customer_id: str | None = None
     lead_id: str | None = None
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     order_number: str | None = None
     responded_at: UtcDatetime
     channel: str = "webshop"

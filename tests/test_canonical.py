@@ -65,6 +65,48 @@ def test_money_serialises_exactly() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("amount", "error"),
+    [
+        ("1000000000000000", "out of range for an amount (more than 15 integer digits)"),
+        ("-1E+15", "out of range for an amount"),
+        ("1E+1000", "out of range for an amount"),
+        ("0.0000001", "has more than 6 decimal places"),
+        ("1E-1000", "has more than 6 decimal places"),
+        ("9" * 5000, "99999999999999999999... (5000 characters) is out of range"),
+    ],
+)
+def test_amounts_out_of_range_are_refused(amount: str, error: str) -> None:
+    with pytest.raises(ValidationError, match=error.replace("(", r"\(").replace(")", r"\)")):
+        Money(amount=Decimal(amount), currency="EUR")
+
+
+@pytest.mark.parametrize("amount", ["999999999999999.999999", "-999999999999999", "12.5000000000"])
+def test_amounts_at_the_limits_are_kept_exactly(amount: str) -> None:
+    assert str(Money(amount=Decimal(amount), currency="EUR").amount) == amount
+
+
+def test_order_amounts_cannot_be_negative_but_a_discount_or_credit_note_can() -> None:
+    minus = Money(amount=Decimal("-5.00"), currency="EUR")
+    with pytest.raises(ValidationError) as caught:
+        SalesOrder.model_validate(
+            {
+                "order_number": "1",
+                "ordered_at": datetime(2026, 1, 1, tzinfo=UTC),
+                "currency": "EUR",
+                "lines": [_line().model_dump() | {"line_total": minus.model_dump()}],
+                "total": minus,
+            }
+        )
+    errors = caught.value.errors()
+    assert [(e["loc"], e["msg"]) for e in errors if e["type"] == "amount_negative"] == [
+        (("lines", 0, "line_total"), "-5.00 is negative"),
+        (("total",), "-5.00 is negative"),
+    ]
+    line = OrderLine.model_validate(_line().model_dump() | {"discount": minus.model_dump()})
+    assert line.discount == minus
+
+
 def test_dedupe_key_is_deterministic_and_unambiguous() -> None:
     assert dedupe_key("webshop", "a", "bc") == dedupe_key("webshop", "a", "bc")
     assert dedupe_key("webshop", "ab", "c") != dedupe_key("webshop", "a", "bc")

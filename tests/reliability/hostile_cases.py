@@ -277,3 +277,30 @@ def json_bodies(order: dict[str, Any]) -> Iterator[tuple[str, bytes]]:
     for field_name, path in ORDER_FIELDS:
         for kind, value in WRONG_VALUES:
             yield f"{field_name}={kind}", json.dumps(set_path(order, path, value)).encode()
+
+
+# --- names and addresses that must round-trip unchanged ------------------------------------
+
+# SQL metacharacters, escapes and Unicode edge cases
+EDGE_TEXT = [
+    "O'Brien",
+    'Say "cheese"',
+    "Robert'); DROP TABLE customers;--",
+    "1' OR '1'='1",
+    "back\\slash",
+    "percent % and _under_",
+    "semi;colon",
+    "Zoë Ångström-Łukasiewicz",
+    "Straße",
+    "\u0130stanbul \u0131i",
+    "東京都千代田区",
+    "مرحبا",  # right-to-left
+    "\u202eevil\u202c",  # right-to-left override
+    "zero\u200bwidth",
+    "e\u0301 combining",
+    "emoji \U0001f600\U0001f1e9\U0001f1ea",
+    "\U00010348 astral",
+    "<b>tag</b> &amp;",
+    "${jndi:ldap://127.0.0.1/x}",
+    "{{7*7}}",
+]
