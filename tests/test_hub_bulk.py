@@ -4,6 +4,7 @@ and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -163,3 +164,17 @@ def test_a_growing_load_refreshes_postgres_statistics(
             )
         ).scalars()
         assert {"inbox", "xref", "records"} <= set(analyzed)
+
+
+def test_the_garbage_collector_runs_again_after_a_batch_even_a_failed_one(hub: Hub) -> None:
+    def broken(data: Any) -> Record:
+        raise RuntimeError("mapper bug")
+
+    assert gc.isenabled()
+    loader(hub).load([src("1")])
+    assert gc.isenabled()
+    failing = BulkLoader(hub, system="shop", entity=Entity.CUSTOMER, kind="customer",
+                         mapper=broken, targets=("crm",))  # fmt: skip
+    with pytest.raises(RuntimeError, match="mapper bug"):
+        failing.load([src("2")])
+    assert gc.isenabled()
