@@ -91,12 +91,14 @@ def run(services: Services, options: RunOptions) -> FlowSummary:
     pulled = pull(hub, services.connector(SOURCE.system), SOURCE, full=options.full)
     summary.quarantined += pulled.quarantined
     summary.notes.append(f"pulled {pulled.read} PDM product record(s)")
-    wanted = tuple(t for t in targets(services) if options.targets is None or t in options.targets)
-    CatalogIntake(hub, wanted).run(
-        since=options.since, message_ids=options.message_ids, summary=summary
+    # queued for every target; delivered to the chosen ones (the others' wait)
+    CatalogIntake(hub, targets(services)).run(
+        since=options.since,
+        message_ids=options.message_ids,
+        entity_ids=options.entity_ids,
+        summary=summary,
     )
-    mine = {key: h for key, h in handlers(services).items() if key[0] in wanted}
-    summary.merge(deliver_own(hub, mine, services.retry_policy))
+    summary.merge(deliver_own(hub, handlers(services), services.retry_policy, options))
     summary.flow = "catalog"
     return summary
 

@@ -53,12 +53,16 @@ def process(services: Services, options: RunOptions, config: SyncConfig) -> Flow
     """Inbox -> golden customers and queued deliveries (no pulling, no delivering)."""
     summary = FlowSummary(NAME)
     erp = services.system_name("erp")
-    targets = tuple(t for t in ("crm", erp) if not options.targets or t in options.targets)
     golden = GoldenCustomers(services.hub, config)
-    router = Router(config, targets, shapes(erp))
+    # every target that should hear of a change gets it queued; which ones a run delivers
+    # to is the delivery step's choice (``options.targets``)
+    router = Router(config, ("crm", erp), shapes(erp))
     for source in sources(erp):
         CustomerProcessor(services.hub, golden, source, router).run(
-            since=options.since, message_ids=options.message_ids, summary=summary
+            since=options.since,
+            message_ids=options.message_ids,
+            entity_ids=options.entity_ids,
+            summary=summary,
         )
     return summary
 
@@ -78,9 +82,9 @@ def run(services: Services, options: RunOptions) -> FlowSummary:
         f"{pulled.quarantined} quarantined"
     )
     summary.quarantined += pulled.quarantined
-    from flows.registry import delivery_worker  # the registry imports every flow module
+    from flows.registry import deliver_due  # the registry imports every flow module
 
-    summary.merge(delivery_worker(services).run(ids=options.delivery_ids))
+    summary.merge(deliver_due(services, options))  # to the chosen targets only
     summary.flow = NAME
     return summary
 

@@ -3,12 +3,16 @@
 Transient failures are retried with backoff (state in the hub, so any worker can continue);
 permanent failures, and transient ones past the retry limit, become dead letters with their
 reason. Nothing is retried in memory across runs and nothing is dropped.
+
+A run may deliver to some target systems only (``targets``) or only what came of some source
+records (``entity_ids``, ``flows/selection.py``: the ``deliver`` flow): every other delivery
+stays queued, as it was, for a later run.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from canonical.errors import PermanentError, TransientError
@@ -17,6 +21,7 @@ from connectors.transports.sql import is_transient as is_transient_sql
 from connectors.transports.sql import translate_sql_error
 from flows.faults import fault_point
 from flows.policy import RetryPolicy, describe
+from flows.selection import open_deliveries
 from flows.summary import FlowSummary
 from hub.deliveries import DeliveryLedger
 from hub.store import DeliveryTask, Hub
@@ -65,19 +70,42 @@ class DeliveryWorker:
         self,
         *,
         target_system: str | None = None,
+        targets: Collection[str] | None = None,
+        entity_ids: Collection[str] | None = None,
         ids: Sequence[int] | None = None,
         batch: int = 50,
         max_rounds: int = 1000,
     ) -> FlowSummary:
-        """Deliver everything due now (including retries that fall due during the run)."""
+        """Deliver everything due now (including retries that fall due during the run): to
+        ``target_system`` or the systems ``targets`` only, of the records ``entity_ids`` only,
+        the deliveries ``ids`` only. None: no limit."""
         summary = FlowSummary("deliver")
+        if entity_ids is not None:
+            about = open_deliveries(self.hub, entity_ids)
+            ids = about if ids is None else sorted(set(ids) & set(about))
+            if not ids:
+                return summary
+        systems: list[str | None] = [target_system]
+        if targets is not None:
+            systems = [t for t in sorted(set(targets)) if target_system in (None, t)]
+        for system in systems:
+            self._run(system, ids, batch, max_rounds, summary)
+        return summary
+
+    def _run(
+        self,
+        target_system: str | None,
+        ids: Sequence[int] | None,
+        batch: int,
+        max_rounds: int,
+        summary: FlowSummary,
+    ) -> None:
         for _ in range(max_rounds):
             tasks = self.ledger.claim_due(target_system=target_system, ids=ids, limit=batch)
             if not tasks:
-                break
+                return
             for task in tasks:
                 self._deliver(task, summary)
-        return summary
 
     def _deliver(self, task: DeliveryTask, summary: FlowSummary) -> None:
         handler = self.handlers.get((task.target_system, task.entity))

@@ -36,7 +36,7 @@ from flows.availability.levels import (
 )
 from flows.availability.promise import SHOP, promise, to_shop
 from flows.pull import PullSpec, pull
-from flows.spec import FlowSpec, HandlerMap, RunOptions, Services
+from flows.spec import FlowSpec, HandlerMap, RunOptions, Services, chosen_targets
 from flows.summary import FlowSummary
 from flows.targets import ConnectorTarget
 from hub.store import HubSession
@@ -82,19 +82,27 @@ def run(services: Services, options: RunOptions) -> FlowSummary:
             summary.notes.append(f"pulled {pulled.read} {system} {stream} record(s)")
             summary.quarantined += pulled.quarantined
             processor = LevelProcessor(hub, system, kind, mapper, touched)
-            processor.run(since=options.since, message_ids=options.message_ids, summary=summary)
+            processor.run(
+                since=options.since,
+                message_ids=options.message_ids,
+                entity_ids=options.entity_ids,
+                summary=summary,
+            )
         drp = _optional(services, "drp", summary)
         if drp is not None:
             pulled = pull(hub, drp, PullSpec("drp", "sell_through", "sell_through"))
             summary.quarantined += pulled.quarantined
-        distributor_levels(hub, touched, summary)  # also reports another flow pulled
-    if options.targets is not None and SHOP not in options.targets:
+        if options.entity_ids is None:
+            distributor_levels(hub, touched, summary)  # also reports another flow pulled
+        else:  # read after its own cursor, all or none: left for a run of every record
+            summary.notes.append("distributor stock left for a run without entity ids")
+    if not chosen_targets(options, [SHOP]):
         summary.notes.append("web shop not among the targets: ATP left for a later run")
     elif options.dry_run:
         promise(hub, Sources(erp=erp), None, summary, dry_run=True)
     else:
         promise(hub, Sources(erp=erp), services.connector(SHOP), summary)
-        summary.merge(deliver_own(hub, handlers(services), services.retry_policy))
+        summary.merge(deliver_own(hub, handlers(services), services.retry_policy, options))
     summary.flow = "inventory"
     return summary
 

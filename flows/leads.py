@@ -367,7 +367,9 @@ def process(services: Services, options: RunOptions) -> FlowSummary:
         noticed = notice_signups(services.hub, config, full=options.full)
         noticed += notice_orders(services.hub, full=options.full)
         summary.notes.append(f"noticed {noticed} new sign-up(s), coupon(s) and conversion(s)")
-    LeadProcessor(services.hub, config).run(message_ids=options.message_ids, summary=summary)
+    LeadProcessor(services.hub, config).run(
+        message_ids=options.message_ids, entity_ids=options.entity_ids, summary=summary
+    )
     return summary
 
 
@@ -375,9 +377,9 @@ def run(services: Services, options: RunOptions) -> FlowSummary:
     if options.dry_run:
         return FlowSummary(NAME, notes=["dry run: nothing noticed, stored or delivered"])
     summary = process(services, options)
-    from flows.registry import delivery_worker  # the registry imports every flow module
+    from flows.registry import deliver_due  # the registry imports every flow module
 
-    summary.merge(delivery_worker(services).run(ids=options.delivery_ids))
+    summary.merge(deliver_due(services, options))  # to the chosen targets only
     summary.flow = NAME
     return summary
 

@@ -8,8 +8,13 @@ kept; a transient failure gives the message back for a later run. Two messages a
 record may race to create it: the xref's unique constraint fails one transaction, whose
 second try finds the record the first created.
 
+A run asked for some records only (``entity_ids``: the source system's ids) processes the
+messages about them (``flows/selection.py`` says how a message names its record) and leaves
+every other message waiting, unclaimed, for a later run.
+
 ``routes`` decides who hears of a change: every configured target except the system the
-change came from (no echo).
+change came from (no echo). Which targets a run *delivers* to is the delivery step's choice
+(``RunOptions.targets``); processing always queues for every target that needs the change.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from canonical.errors import PermanentError, TransientError
 from canonical.models import Entity
 from flows.faults import fault_point
+from flows.selection import chunks, record_ids, waiting_messages
 from flows.summary import FlowSummary
 from hub.schema import InboxMessage, InboxStatus
 from hub.store import Hub, HubSession, UpsertOutcome
@@ -76,11 +82,13 @@ def parse_json(message: InboxMessage) -> Any:
 
 
 class InboxProcessor(ABC):
-    """Subclasses set ``flow``, ``system`` and ``kinds`` and write ``process``."""
+    """Subclasses set ``flow``, ``system`` and ``kinds`` and write ``process``; ``id_fields``
+    names body fields that also identify a message's record (``flows/selection.py``)."""
 
     flow: str = ""
     system: str = ""
     kinds: tuple[str, ...] = ()
+    id_fields: tuple[str, ...] = ()
     retry_after: float = 30.0  # seconds before a message that failed transiently is retried
 
     def __init__(self, hub: Hub) -> None:
@@ -97,10 +105,38 @@ class InboxProcessor(ABC):
         *,
         since: datetime | None = None,
         message_ids: Sequence[str] | None = None,
+        entity_ids: Collection[str] | None = None,
         batch: int = 100,
         summary: FlowSummary | None = None,
     ) -> FlowSummary:
+        """Process what waits (received ``since``; only ``message_ids``; only the messages
+        about the records ``entity_ids``, the others left waiting)."""
         summary = summary or FlowSummary(self.flow)
+        if entity_ids is None:
+            return self._drain(since, message_ids, batch, summary)
+        chosen = waiting_messages(
+            self.hub, self.system, entity_ids, kinds=self.kinds or None, since=since,
+            message_ids=message_ids, ids_of=self.record_ids,
+        )  # fmt: skip
+        summary.notes.append(
+            f"{self.system}: {len(chosen)} waiting message(s) about the {len(entity_ids)} "
+            "record(s) asked for; the others wait for a later run"
+        )
+        for part in chunks(chosen):
+            self._drain(since, part, batch, summary)
+        return summary
+
+    def record_ids(self, message: InboxMessage) -> set[str]:
+        """The source's ids of the record ``message`` is about."""
+        return record_ids(message, self.id_fields)
+
+    def _drain(
+        self,
+        since: datetime | None,
+        message_ids: Sequence[str] | None,
+        batch: int,
+        summary: FlowSummary,
+    ) -> FlowSummary:
         while True:
             messages = self.hub.claim_inbox(
                 self.system,

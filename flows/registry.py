@@ -13,7 +13,7 @@ from flows.spec import FlowSpec, RunOptions, Services
 from flows.summary import FlowSummary
 from flows.webshop_orders import OrderIntake
 
-__all__ = ["FLOWS", "FlowSpec", "RunOptions", "Services", "delivery_worker"]
+__all__ = ["FLOWS", "FlowSpec", "RunOptions", "Services", "deliver_due", "delivery_worker"]
 
 
 def delivery_worker(services: Services) -> DeliveryWorker:
@@ -44,17 +44,33 @@ class _LazyErp:
         return self._services.erp().cancel_sales_order(external_document_no)
 
 
-def run_deliveries(services: Services, options: RunOptions) -> FlowSummary:
+def deliver_due(services: Services, options: RunOptions) -> FlowSummary:
+    """A flow's delivery step: every due delivery to the run's chosen ``targets`` (all when
+    none were chosen); what is due to the others stays queued. A run for some records
+    (``entity_ids``) limits what it processes, not what it delivers: what is due goes out."""
     if options.dry_run:
         return FlowSummary("deliver", notes=["dry run: nothing delivered"])
-    return delivery_worker(services).run(ids=options.delivery_ids)
+    return delivery_worker(services).run(ids=options.delivery_ids, targets=options.targets)
+
+
+def run_deliveries(services: Services, options: RunOptions) -> FlowSummary:
+    """The ``deliver`` flow: every due delivery; to the chosen ``targets`` only, and only
+    those about the records ``entity_ids`` (``flows.selection.open_deliveries``)."""
+    if options.dry_run:
+        return FlowSummary("deliver", notes=["dry run: nothing delivered"])
+    return delivery_worker(services).run(
+        ids=options.delivery_ids, targets=options.targets, entity_ids=options.entity_ids
+    )
 
 
 def run_webshop_orders(services: Services, options: RunOptions) -> FlowSummary:
     summary = OrderIntake(services.hub).run(
-        since=options.since, message_ids=options.message_ids, dry_run=options.dry_run
+        since=options.since,
+        message_ids=options.message_ids,
+        entity_ids=options.entity_ids,
+        dry_run=options.dry_run,
     )
-    summary.merge(run_deliveries(services, options))
+    summary.merge(deliver_due(services, options))
     summary.flow = "webshop-orders"
     return summary
 
@@ -69,6 +85,8 @@ def discovered() -> list[FlowSpec]:
             found.append(spec)
     return found
 
+
+_DISCOVERED = discovered()
 
 FLOWS: dict[str, FlowSpec] = {
     spec.name: spec
@@ -85,9 +103,10 @@ FLOWS: dict[str, FlowSpec] = {
             name="deliver",
             description="Deliver every due delivery (retries included) to its target system",
             source="hub",
-            targets=("erp",),
+            # every system a flow delivers to
+            targets=tuple(dict.fromkeys(t for f in _DISCOVERED for t in ("erp", *f.targets))),
             run=run_deliveries,
         ),
-        *discovered(),
+        *_DISCOVERED,
     )
 }

@@ -108,6 +108,7 @@ class SignalIntake(InboxProcessor):
     """A sell-through row -> its week's DemandSignal (recomputed) -> CRM and planning."""
 
     flow, system, kinds = FLOW_NAME, DRP, (SPEC.kind,)
+    id_fields = ("sku", "report_id")  # besides each row's key: a SKU's rows, a report's
 
     def process(
         self, hs: HubSession, message: InboxMessage, doc: Any, summary: FlowSummary
@@ -271,13 +272,17 @@ def run(services: Services, options: RunOptions) -> FlowSummary:
     pulled = pull(services.hub, services.connector(DRP), SPEC, full=options.full)
     summary.quarantined += pulled.quarantined
     SignalIntake(services.hub).run(
-        since=options.since, message_ids=options.message_ids, summary=summary
+        since=options.since,
+        message_ids=options.message_ids,
+        entity_ids=options.entity_ids,
+        summary=summary,
     )
     deliver(
         services,
         handlers(services),
         [(CRM, Entity.DEMAND_SIGNAL), (PLANNING, Entity.DEMAND_SIGNAL)],
         summary,
+        options,
     )
     return summary
 

@@ -4,13 +4,16 @@ Reads top to bottom: claim the web shop's unprocessed inbox messages, map each o
 the customer and the order with their xrefs, queue a delivery per target that needs the change,
 and mark the message processed — all of one message in one transaction. A message that cannot
 be parsed or mapped is quarantined with the reason; its raw body stays in the inbox.
+
+A run for some orders only (``entity_ids``) takes the messages whose order has one of the ids
+as its WooCommerce ``id`` or its ``number``; the others wait in the inbox.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +24,7 @@ from canonical.errors import InvalidRecord
 from canonical.models import Entity, OrderStatus
 from flows.faults import fault_point
 from flows.processing import enqueue_change
+from flows.selection import chunks, record_ids, waiting_messages
 from flows.summary import FlowSummary
 from hub.schema import InboxMessage, InboxStatus
 from hub.store import Hub, HubSession, UpsertOutcome
@@ -30,6 +34,11 @@ from mappings.woocommerce import MappedOrder
 log = logging.getLogger(__name__)
 
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
+ID_FIELDS = ("id", "number")  # a web order is asked for by its WooCommerce id or its number
+
+
+def order_ids(message: InboxMessage) -> set[str]:
+    return record_ids(message, ID_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -49,12 +58,34 @@ class OrderIntake:
         *,
         since: datetime | None = None,
         message_ids: Sequence[str] | None = None,
+        entity_ids: Collection[str] | None = None,
         dry_run: bool = False,
         batch: int = 100,
     ) -> FlowSummary:
         summary = FlowSummary("webshop-orders")
         if dry_run:
-            return self._preview(since, summary)
+            return self._preview(since, message_ids, entity_ids, summary)
+        if entity_ids is None:
+            return self._drain(since, message_ids, batch, summary)
+        chosen = waiting_messages(
+            self.hub, self.config.source_system, entity_ids, kinds=sorted(ORDER_TOPICS),
+            since=since, message_ids=message_ids, ids_of=order_ids,
+        )  # fmt: skip
+        summary.notes.append(
+            f"{len(chosen)} waiting message(s) about the {len(entity_ids)} order(s) asked for; "
+            "the others wait for a later run"
+        )
+        for part in chunks(chosen):
+            self._drain(since, part, batch, summary)
+        return summary
+
+    def _drain(
+        self,
+        since: datetime | None,
+        message_ids: Sequence[str] | None,
+        batch: int,
+        summary: FlowSummary,
+    ) -> FlowSummary:
         while True:
             # only order messages: the same inbox holds the shop's customer messages, which
             # the customer flow processes
@@ -164,7 +195,13 @@ class OrderIntake:
 
     # --- dry run ------------------------------------------------------------------------
 
-    def _preview(self, since: datetime | None, summary: FlowSummary) -> FlowSummary:
+    def _preview(
+        self,
+        since: datetime | None,
+        message_ids: Sequence[str] | None,
+        entity_ids: Collection[str] | None,
+        summary: FlowSummary,
+    ) -> FlowSummary:
         """Map what is waiting without writing anything; report what would happen."""
         with self.hub.begin() as hs:
             stmt = select(InboxMessage).where(
@@ -174,7 +211,12 @@ class OrderIntake:
             )
             if since is not None:
                 stmt = stmt.where(InboxMessage.received_at >= since)
+            if message_ids is not None:
+                stmt = stmt.where(InboxMessage.id.in_(message_ids))
             messages = list(hs.session.scalars(stmt.order_by(InboxMessage.received_at)))
+        if entity_ids is not None:
+            wanted = set(entity_ids)
+            messages = [m for m in messages if order_ids(m) & wanted]
         for message in messages:
             summary.read += 1
             try:

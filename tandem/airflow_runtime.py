@@ -8,7 +8,6 @@ metadata database, or the configured secrets backend); the password stays a ``Se
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 from pydantic import SecretStr
@@ -46,20 +45,13 @@ def use_airflow_connections() -> None:
     register_resolver(_from_airflow)
 
 
-def with_systems(runtime: Runtime, options: RunOptions) -> RunOptions:
-    """The trigger form offers a flow's targets by role (``erp``); flows choose their targets
-    by the name of the system that plays it (``erp_soap``, ``erp_tryton``): keep both."""
-    if options.targets is None:
-        return options
-    names = [*options.targets, *(runtime.system_name(t) for t in options.targets)]
-    return replace(options, targets=list(dict.fromkeys(names)))
-
-
 def run_flow(name: str, options: RunOptions) -> dict[str, Any]:
     use_airflow_connections()
     runtime = Runtime()
     try:
-        summary = FLOWS[name].run(runtime, with_systems(runtime, options))
+        # the flow checks the options (an unknown target fails at once, not retried) and
+        # takes a target by its role (``erp``) or its system's name (``erp_soap``)
+        summary = FLOWS[name].run(runtime, options)
     finally:
         runtime.close()
     log.info("%s: %s", name, summary.counts())

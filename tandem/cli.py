@@ -178,13 +178,35 @@ def run(
     full: Annotated[
         bool, typer.Option("--full", help="read everything again (the hub skips what it has)")
     ] = False,
+    entity_id: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--entity-id",
+            help="only the input about this record (the source system's id); repeatable; "
+            "the rest waits for a later run",
+        ),
+    ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            help="deliver only to this system (erp, crm... or erp_soap); repeatable; what is "
+            "due to the others stays queued",
+        ),
+    ] = None,
 ) -> None:
     """Run one flow once (a live progress line on a terminal) and print what it did."""
     spec = FLOWS.get(flow)
     if spec is None:
         err.print(f"[red]error:[/red] unknown flow {flow!r}; known: {', '.join(FLOWS)}")
         raise typer.Exit(2)
-    options = RunOptions(since=_parse_since(since), dry_run=dry_run, full=full)
+    options = RunOptions(
+        since=_parse_since(since),
+        dry_run=dry_run,
+        full=full,
+        entity_ids=list(entity_id) if entity_id else None,
+        targets=list(target) if target else None,
+    )
     with _runtime() as rt:
         summary = with_progress(err, rt.hub, flow, lambda: spec.run(rt, options))
         out.print(render.summary_table(summary))

@@ -82,12 +82,14 @@ def params_for(spec: FlowSpec) -> dict[str, Param]:
         ),
         "entity_ids": Param(
             [], type="array", items={"type": "string"}, title="Entity ids",
-            description="only these records (the source system's ids); empty: all",
+            description="only the input about these records (the source system's ids, "
+            "e.g. a web order's number); the rest waits for a later run; empty: all",
         ),
         "targets": Param(
             targets, type="array",
             items={"type": "string", "enum": targets or ["none"]}, title="Target systems",
-            description="deliver only to these systems",
+            description="deliver only to these systems; what is due to the others stays "
+            "queued for a later run",
         ),
         "dry_run": Param(
             False, type="boolean", title="Dry run",
@@ -109,8 +111,9 @@ def options_from(params: dict[str, Any], partition: str | None = None) -> RunOpt
         partition=partition,
         full=bool(params.get("full_resync")),
         since=datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None,
+        # no entity ids: every record; no targets chosen at all is an error the flow reports
         entity_ids=list(params.get("entity_ids") or []) or None,
-        targets=list(params.get("targets") or []) or None,
+        targets=None if params.get("targets") is None else list(params["targets"]),
         dry_run=bool(params.get("dry_run")),
     )
 

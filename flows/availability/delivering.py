@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select
 
 from flows.delivery import Delivered, DeliveryWorker, Handler
 from flows.policy import RetryPolicy
+from flows.spec import RunOptions, chosen_targets
 from flows.summary import FlowSummary
 from flows.targets import ConnectorTarget
 from hub.schema import Delivery, DeliveryStatus
@@ -36,9 +37,16 @@ def lazy_target(hub: Hub, build: Callable[[], ConnectorTarget]) -> Handler:
 
 
 def deliver_own(
-    hub: Hub, handlers: Mapping[tuple[str, str], Handler], policy: RetryPolicy
+    hub: Hub,
+    handlers: Mapping[tuple[str, str], Handler],
+    policy: RetryPolicy,
+    options: RunOptions | None = None,
 ) -> FlowSummary:
-    """Deliver the due deliveries the given handlers serve, and only those."""
+    """Deliver the due deliveries the given handlers serve, and only those: to the run's
+    chosen targets only (``options.targets``); what is due to the others stays queued."""
+    if options is not None:
+        chosen = set(chosen_targets(options, {target for target, _ in handlers}))
+        handlers = {key: h for key, h in handlers.items() if key[0] in chosen}
     if not handlers:
         return FlowSummary("deliver")
     served = or_(

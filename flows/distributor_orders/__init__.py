@@ -91,10 +91,10 @@ def handlers(services: Services) -> HandlerMap:
     }
 
 
-def _deliver(services: Services, summary: FlowSummary) -> None:
+def _deliver(services: Services, options: RunOptions, summary: FlowSummary) -> None:
     own = dict(handlers(services)) | ErpOrderDelivery(services.hub, services.erp()).handlers()
     pairs = [(ERP, Entity.SALES_ORDER), (DRP, Entity.SALES_ORDER), (DRP, Entity.INVOICE)]
-    deliver(services, own, pairs, summary)
+    deliver(services, own, pairs, summary, options)
 
 
 def run(services: Services, options: RunOptions) -> FlowSummary:
@@ -106,17 +106,20 @@ def run(services: Services, options: RunOptions) -> FlowSummary:
     pulled = pull(hub, services.connector(DRP), ORDERS, full=options.full)
     summary.quarantined += pulled.quarantined
     OrderIntake(hub, DistributorAccounts.load()).run(
-        since=options.since, message_ids=options.message_ids, summary=summary
+        since=options.since,
+        message_ids=options.message_ids,
+        entity_ids=options.entity_ids,
+        summary=summary,
     )
-    _deliver(services, summary)  # orders to the ERP
+    _deliver(services, options, summary)  # orders to the ERP
     erp = services.connector(ERP)
     reader: ErpOrderReader | None = getattr(erp, "find_sales_order", None)
     acknowledge(hub, summary, reader)
-    _deliver(services, summary)  # 855s
+    _deliver(services, options, summary)  # 855s
     pulled = pull(hub, erp, INVOICES, full=options.full)
     summary.quarantined += pulled.quarantined
-    InvoiceIntake(hub).run(since=options.since, summary=summary)
-    _deliver(services, summary)  # 810s
+    InvoiceIntake(hub).run(since=options.since, entity_ids=options.entity_ids, summary=summary)
+    _deliver(services, options, summary)  # 810s
     return summary
 
 

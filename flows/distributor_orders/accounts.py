@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select
 from canonical.errors import PermanentError
 from canonical.models import Customer, Entity
 from flows.delivery import DeliveryWorker
-from flows.spec import HandlerMap, Services
+from flows.spec import HandlerMap, RunOptions, Services, chosen_targets
 from flows.summary import FlowSummary
 from hub.schema import Delivery, DeliveryStatus
 from hub.store import HubSession
@@ -79,10 +79,20 @@ def golden_customer(
 
 
 def deliver(
-    services: Services, handlers: HandlerMap, pairs: Iterable[tuple[str, str]], summary: FlowSummary
+    services: Services,
+    handlers: HandlerMap,
+    pairs: Iterable[tuple[str, str]],
+    summary: FlowSummary,
+    options: RunOptions,
 ) -> None:
     """Run the due deliveries of ``pairs`` (target system, entity) with ``handlers``: a flow
-    delivers what it queued without needing any other flow's configuration."""
+    delivers what it queued without needing any other flow's configuration. To the run's
+    chosen targets only (``options.targets``); what is due to the others stays queued."""
+    pairs = list(pairs)
+    chosen = set(chosen_targets(options, {target for target, _ in pairs}))
+    pairs = [(target, entity) for target, entity in pairs if target in chosen]
+    if not pairs:
+        return
     due = or_(*(and_(Delivery.target_system == t, Delivery.entity == e) for t, e in pairs))
     stmt = select(Delivery.id).where(
         due, Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.FAILED))

@@ -31,6 +31,7 @@ INVOICES = PullSpec(system="erp-distributor-orders", stream="posted_invoices", k
 
 class InvoiceIntake(InboxProcessor):
     flow, system, kinds = FLOW_NAME, INVOICES.system, (INVOICES.kind,)
+    id_fields = ("External_Document_No",)  # the PO number the ERP order was written with
 
     def process(
         self, hs: HubSession, message: InboxMessage, doc: Any, summary: FlowSummary

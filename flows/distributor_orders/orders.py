@@ -75,6 +75,7 @@ class OrderIntake(InboxProcessor):
     """An 850 -> the distributor's SalesOrder (customer: its golden customer) -> the ERP."""
 
     flow, system, kinds = FLOW_NAME, DRP, (ORDERS.kind,)
+    id_fields = ("po_number",)  # besides its key <distributor>|<PO number>
 
     def __init__(self, hub: Hub, accounts: DistributorAccounts) -> None:
         super().__init__(hub)

@@ -20,7 +20,7 @@ docs/flows/order_to_cash.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from canonical.models import Entity
 from flows.delivery import Handler
@@ -63,42 +63,34 @@ def _all_handlers(services: Services) -> dict[tuple[str, str], Handler]:
     return {**tryton_orders.handlers(), **handlers(services), **nav_handlers(services)}
 
 
-def _chosen(
-    services: Services, options: RunOptions, pairs: Sequence[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    """The (target, entity) pairs of the chosen target systems (``options.targets``, by system
-    name as the other flows take them: ``erp_soap``, ``logistics``...); all when none chosen.
-    What is due to the others stays queued for a later run."""
-    if options.targets is None:
-        return list(pairs)
-    erp = erp_target(services)
-    system = {erp: services.system_name("erp")}
-    return [(t, e) for t, e in pairs if system.get(t, t) in options.targets]
+# Each step delivers what it queued to the run's chosen targets (``options.targets``, by role
+# or system name: ``erp``/``erp_soap``, ``logistics``...) only; what is due to the others
+# stays queued for a later run.
 
 
 def _step_to_erp(services: Services, options: RunOptions, summary: FlowSummary) -> None:
     erp = erp_target(services)
-    pairs = _chosen(services, options, [(erp, Entity.CUSTOMER), (erp, Entity.SALES_ORDER)])
-    deliver(services, _all_handlers(services), pairs, summary)
+    pairs = [(erp, Entity.CUSTOMER), (erp, Entity.SALES_ORDER)]
+    deliver(services, _all_handlers(services), pairs, summary, options)
 
 
 def _step_to_3pl(services: Services, options: RunOptions, summary: FlowSummary) -> None:
     erp_to_3pl.run(services, erp_target(services), summary)
-    pairs = _chosen(services, options, [(LOGISTICS, Entity.SALES_ORDER)])
-    deliver(services, _all_handlers(services), pairs, summary)
+    pairs = [(LOGISTICS, Entity.SALES_ORDER)]
+    deliver(services, _all_handlers(services), pairs, summary, options)
 
 
 def _step_shipments(services: Services, options: RunOptions, summary: FlowSummary) -> None:
     erp = erp_target(services)
     shipments_in.run(services, options, erp, summary)
     pairs = [(erp, Entity.SHIPMENT), (WEBSHOP, Entity.SHIPMENT), (CRM, Entity.SHIPMENT)]
-    deliver(services, _all_handlers(services), _chosen(services, options, pairs), summary)
+    deliver(services, _all_handlers(services), pairs, summary, options)
 
 
 def _step_invoices(services: Services, options: RunOptions, summary: FlowSummary) -> None:
     invoices.run(services, options, erp_target(services), summary)
     pairs = [(WEBSHOP, Entity.INVOICE), (CRM, Entity.INVOICE)]
-    deliver(services, _all_handlers(services), _chosen(services, options, pairs), summary)
+    deliver(services, _all_handlers(services), pairs, summary, options)
 
 
 Step = Callable[[Services, RunOptions, FlowSummary], None]

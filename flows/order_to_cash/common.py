@@ -17,7 +17,7 @@ from canonical.errors import PermanentError
 from canonical.models import Entity, SalesOrder, Shipment
 from connectors.base import Ack, Connector, Rejected
 from flows.delivery import DeliveryWorker, Handler
-from flows.spec import Services
+from flows.spec import RunOptions, Services, chosen_targets
 from flows.summary import FlowSummary
 from hub.schema import Delivery, DeliveryStatus, InboxMessage
 from hub.store import Hub, HubSession
@@ -126,10 +126,14 @@ def deliver(
     handlers: Mapping[tuple[str, str], Handler],
     pairs: Iterable[tuple[str, str]],
     summary: FlowSummary,
+    options: RunOptions,
 ) -> None:
     """Deliver what is due for these (target, entity) pairs only: deliveries of other flows
-    to the same systems are left to the worker that has their handlers."""
-    ids = due_deliveries(services.hub, list(pairs))
+    to the same systems are left to the worker that has their handlers. To the run's chosen
+    targets only (``options.targets``); what is due to the others stays queued."""
+    pairs = list(pairs)
+    chosen = set(chosen_targets(options, {target for target, _ in pairs}))
+    ids = due_deliveries(services.hub, [(t, e) for t, e in pairs if t in chosen])
     if ids:
         worker = DeliveryWorker(services.hub, handlers, services.retry_policy)
         summary.merge(worker.run(ids=ids))

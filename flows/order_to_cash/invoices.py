@@ -44,6 +44,11 @@ STREAMS = {
     nav.SYSTEM: PullSpec(system="erp-order-to-cash", stream="posted_invoices", kind="invoice"),
     tryton.SYSTEM: PullSpec(system="erp_tryton-order-to-cash", stream="invoices", kind="invoice"),
 }
+# where an invoice names its web order: it is also asked for by the order's number
+ORDER_FIELDS = {
+    nav.SYSTEM: ("External_Document_No",),
+    tryton.SYSTEM: ("sales.0.reference", "sales.0.number"),
+}
 
 
 def map_invoice(erp: str, doc: Any) -> tuple[str, Invoice]:
@@ -62,6 +67,7 @@ class InvoiceIntake(InboxProcessor):
         self.erp = erp
         self.system = STREAMS[erp].system
         self.kinds = (STREAMS[erp].kind,)
+        self.id_fields = ORDER_FIELDS[erp]
 
     def process(
         self, hs: HubSession, message: InboxMessage, doc: Any, summary: FlowSummary
@@ -129,5 +135,8 @@ def run(services: Services, options: RunOptions, erp: str, summary: FlowSummary)
     spec = STREAMS[erp]
     summary.merge(pull(services.hub, services.connector("erp"), spec, full=options.full))
     InvoiceIntake(services.hub, erp).run(
-        since=options.since, message_ids=options.message_ids, summary=summary
+        since=options.since,
+        message_ids=options.message_ids,
+        entity_ids=options.entity_ids,
+        summary=summary,
     )

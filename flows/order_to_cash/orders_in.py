@@ -53,5 +53,10 @@ def run(services: Services, options: RunOptions, summary: FlowSummary) -> None:
         shop = ContentVersioned(services.connector(WEBSHOP))
         summary.merge(pull(services.hub, shop, ORDERS, full=options.full))
     intake = OrderIntake(services.hub, OrderIntakeConfig(targets=(erp_target(services),)))
-    done = intake.run(since=options.since, message_ids=options.message_ids, dry_run=options.dry_run)
+    done = intake.run(
+        since=options.since,
+        message_ids=options.message_ids,
+        entity_ids=options.entity_ids,
+        dry_run=options.dry_run,
+    )
     summary.merge(done)

@@ -34,6 +34,7 @@ ADVICES = PullSpec(system=LOGISTICS, stream="shipping_advices", kind="shipping_a
 
 class ShipmentIntake(InboxProcessor):
     flow, system, kinds = FLOW, LOGISTICS, (ADVICES.kind,)
+    id_fields = ("order_number",)  # a 945 is also asked for by its order's number
 
     def __init__(self, hub: Hub, erp: str) -> None:
         super().__init__(hub)
@@ -73,5 +74,8 @@ def run(services: Services, options: RunOptions, erp: str, summary: FlowSummary)
         return
     summary.merge(pull(services.hub, services.connector(LOGISTICS), ADVICES, full=options.full))
     ShipmentIntake(services.hub, erp).run(
-        since=options.since, message_ids=options.message_ids, summary=summary
+        since=options.since,
+        message_ids=options.message_ids,
+        entity_ids=options.entity_ids,
+        summary=summary,
     )

@@ -31,10 +31,10 @@ def handlers(services: Services) -> HandlerMap:
     return ServiceDeliveries(services.hub, services.connector).handlers()
 
 
-def _deliver(services: Services, summary: FlowSummary) -> None:
-    from flows.registry import delivery_worker  # the registry imports this module
+def _deliver(services: Services, options: RunOptions, summary: FlowSummary) -> None:
+    from flows.registry import deliver_due  # the registry imports this module
 
-    summary.merge(delivery_worker(services).run())
+    summary.merge(deliver_due(services, options))  # to the chosen targets only
 
 
 def _pulled(services: Services, spec_system: str, summary: FlowSummary, full: bool) -> None:
@@ -51,19 +51,18 @@ def run(services: Services, options: RunOptions) -> FlowSummary:
     if options.dry_run:
         summary.notes.append("dry run: nothing read, stored or delivered")
         return summary
-    hub, ids = services.hub, options.message_ids
-    WebRequestIntake(hub).run(since=options.since, message_ids=ids, summary=summary)
-    _deliver(services, summary)
+    hub, since, ids, records = services.hub, options.since, options.message_ids, options.entity_ids
+    WebRequestIntake(hub).run(since=since, message_ids=ids, entity_ids=records, summary=summary)
+    _deliver(services, options, summary)
     _pulled(services, CRM, summary, options.full)
-    CaseProcessor(hub).run(since=options.since, message_ids=ids, summary=summary)
-    _deliver(services, summary)  # spare-part orders into the ERP
+    CaseProcessor(hub).run(since=since, message_ids=ids, entity_ids=records, summary=summary)
+    _deliver(services, options, summary)  # spare-part orders into the ERP
     queued = queue_accepted(hub, ERP, FlowSummary("service"))
     summary.notes.append(f"{queued} ERP-accepted orders queued for the 3PL")
-    _deliver(services, summary)  # ... and, the ERP having taken them, to the 3PL (940)
-    if options.targets is None or LOGISTICS in options.targets:
-        _pulled(services, LOGISTICS, summary, options.full)
-        ShipmentProcessor(hub).run(since=options.since, message_ids=ids, summary=summary)
-        _deliver(services, summary)
+    _deliver(services, options, summary)  # ... and, the ERP having taken them, to the 3PL (940)
+    _pulled(services, LOGISTICS, summary, options.full)
+    ShipmentProcessor(hub).run(since=since, message_ids=ids, entity_ids=records, summary=summary)
+    _deliver(services, options, summary)
     return summary
 
 

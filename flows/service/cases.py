@@ -38,6 +38,7 @@ ALIAS = "crm_case_number"  # xref system holding the CRM's own number of a web s
 
 class CaseProcessor(ServiceProcessor):
     flow, system, kinds = "service", CRM, (CASES.kind,)
+    id_fields = ("case_number", "tandem_key_c")  # the CRM's case number, a web case's WS-<id>
 
     def __init__(
         self, hub: Any, order_targets: tuple[str, ...] = (ERP,), status_to: str = WEBSHOP

@@ -32,6 +32,12 @@ def _entry(message: InboxMessage, doc: Any) -> Any:
 
 class WebRequestIntake(InboxProcessor):
     flow, system, kinds = "service", WEB, (WEB_TOPIC,)
+    id_fields = ("arg.id",)  # the form entry's id
+
+    def record_ids(self, message: InboxMessage) -> set[str]:
+        """The entry's id and its case number ``WS-<entry id>``."""
+        ids = super().record_ids(message)
+        return ids | {f"WS-{i}" for i in ids if not i.startswith("WS-")}
 
     def __init__(self, hub: Any, targets: tuple[str, ...] = (CRM,)) -> None:
         super().__init__(hub)

@@ -31,6 +31,7 @@ class NotOurs(Exception):
 
 class ShipmentProcessor(ServiceProcessor):
     flow, system, kinds = "service", ADVICES.system, (ADVICES.kind,)
+    id_fields = ("order_number",)  # a 945 is also asked for by its order's number
 
     def process(
         self, hs: HubSession, message: InboxMessage, doc: Any, summary: FlowSummary

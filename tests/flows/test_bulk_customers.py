@@ -40,6 +40,11 @@ def count(hub: Hub, model: type, *where: sa.ColumnElement[bool]) -> int:
     return int(found or 0)
 
 
+def xrefs(hub: Hub, system: str) -> list[Xref]:
+    with hub.begin() as hs:
+        return list(hs.session.scalars(sa.select(Xref).where(Xref.system == system)))
+
+
 def test_generated_customers_load_once_and_a_rerun_touches_no_target(hub: Hub) -> None:
     first = load(hub, generated(range(1, 301)), TARGETS, batch=64)
     assert (first.created, first.deliveries) == (300, 600)
@@ -107,3 +112,25 @@ def test_the_flow_reads_the_shops_customers_from_its_partition_cursor(sqlite_hub
 
 def test_the_flow_is_registered() -> None:
     assert bulk_customers.FLOW in discovered()
+
+
+def test_a_run_for_some_customers_loads_only_them_and_leaves_the_cursor(sqlite_hub: Hub) -> None:
+    shop, crm = start_webshop(seed=1), start_crm(seed=1)
+    erp = start_erp(seed=1, credentials=(ERP_USER, ERP_SECRET))
+    services = PeerServices(sqlite_hub, Landscape(shop, crm, erp))
+    people = [c for c in shop.api.store.data.customers.values() if c["role"] == "customer"]
+    asked = [str(people[0]["id"]), str(people[-1]["id"])]
+    try:
+        some = bulk_customers.FLOW.run(services, RunOptions(entity_ids=asked))
+        loaded = {x.external_id for x in xrefs(sqlite_hub, "webshop")}
+        with sqlite_hub.begin() as hs:
+            cursor = hs.get_cursor("bulk-customers.webshop.customers.0of1")
+        rest = bulk_customers.FLOW.run(services, RunOptions(targets=["crm"]))
+    finally:
+        services.close()
+        shop.stop()
+        crm.stop()
+        erp.stop()
+    assert (some.changed, loaded, cursor) == (2, set(asked), None)
+    assert rest.changed == 397, "the others were read by the next run, none skipped"
+    assert count(sqlite_hub, Delivery) == 2 * 399, "queued for both: the ERP's wait"

@@ -230,7 +230,7 @@ def test_an_older_update_arriving_later_does_not_win(
 
 def test_the_flow_is_registered() -> None:
     spec = FLOWS["customer-sync"]
-    assert spec.run is customer_sync.run and spec.handlers is not None
+    assert spec is customer_sync.FLOW and spec.handlers is not None
 
 
 def test_an_accounts_contacts_are_its_contact_persons(

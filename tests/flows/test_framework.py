@@ -3,7 +3,9 @@ pull into the inbox with the cursor, process into the hub, deliver through a con
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,17 +13,21 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select, text
 
+from canonical.errors import PermanentError
 from canonical.models import Customer, Entity
+from connectors.base import Connector
 from connectors.erp_sql import ErpSqlConnector
-from flows.delivery import Delivered, DeliveryWorker
+from flows.delivery import Delivered, DeliveryWorker, Handler
+from flows.erp_orders import ErpWriter
 from flows.golden import CUSTOMER_OWNERS, Survivorship
 from flows.policy import RetryPolicy
 from flows.processing import InboxProcessor, Processed, routes
 from flows.pull import PullSpec, pull
+from flows.spec import FlowSpec, RunOptions, Services, chosen_targets
 from flows.summary import FlowSummary
 from flows.targets import ConnectorTarget
 from hub.engine import upgrade
-from hub.schema import InboxMessage, InboxStatus
+from hub.schema import Delivery, DeliveryStatus, InboxMessage, InboxStatus
 from hub.store import DeliveryTask, Hub, HubSession
 from mappings import erp_sql
 from tests.connectors.test_erp_sql_support import Staging, open_staging
@@ -236,3 +242,116 @@ def test_a_delivery_that_loses_the_hub_connection_is_retried_not_dead_lettered(
     finally:
         hub.close()
         admin.dispose()
+
+
+# -- on-demand runs: some records, some targets ------------------------------------------------
+
+
+@dataclass
+class Peers:
+    """What a flow gets from the application: the hub and the staging ERP (its ``erp`` role is
+    played by the system ``erp_copy``)."""
+
+    hub: Hub
+    staging_erp: ErpSqlConnector
+    retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def erp(self) -> ErpWriter:
+        raise AssertionError("this flow writes no sales orders")
+
+    def connector(self, system: str) -> Connector:
+        return self.staging_erp
+
+    def system_name(self, role: str) -> str:
+        return "erp_copy" if role == "erp" else role
+
+
+COPIES = ("erp_copy", "mirror")  # the systems the flow queues deliveries for
+
+
+def copies_flow() -> FlowSpec:
+    """Staging ERP customers -> hub -> two copies in the staging ERP's import table (rows
+    ``COPY-*`` for the ``erp`` role's system, ``MIRROR-*`` for ``mirror``)."""
+
+    def copy_to(system: str, services: Services) -> Handler:
+        prefix = system.rsplit("_", maxsplit=1)[-1].upper()
+
+        def row(hs: HubSession, customer: Any, known: str | None) -> dict[str, Any]:
+            return erp_sql.customer_to_staging(customer, ext_customer_id=f"{prefix}-{customer.id}")
+
+        return ConnectorTarget(
+            system=system, entity=Entity.CUSTOMER, model=Customer,
+            connector=services.connector("erp"), stream="customers", to_target=row,
+        ).handler(services.hub)  # fmt: skip
+
+    def run(services: Services, options: RunOptions) -> FlowSummary:
+        pull(services.hub, services.connector("erp"), SPEC)
+        summary = ErpCustomers(services.hub, COPIES).run(entity_ids=options.entity_ids)
+        handlers: dict[tuple[str, str], Handler] = {
+            (s, Entity.CUSTOMER): copy_to(s, services) for s in COPIES
+        }
+        worker = DeliveryWorker(services.hub, handlers, services.retry_policy)
+        summary.merge(worker.run(targets=chosen_targets(options, COPIES)))
+        return summary
+
+    return FlowSpec(name="copies", description="customer copies", source="erp_sql",
+                    targets=("erp", "mirror"), run=run)  # fmt: skip
+
+
+def copied(staging: Staging, prefix: str) -> set[str]:
+    """The names of the customers in the import table as ``prefix`` rows."""
+    rows = staging.rows("erp_customer_in")
+    return {r["name"] for r in rows if str(r["ext_customer_id"]).startswith(f"{prefix}-")}
+
+
+def test_a_run_for_some_records_processes_theirs_and_leaves_the_others_waiting(
+    hub: Hub, staging: Staging, erp: ErpSqlConnector
+) -> None:
+    flow, peers = copies_flow(), Peers(hub, erp)
+    asked = staging.erp.change_customers(3)[:2]  # 8 customers, 2 asked for
+    names = {r["customer_no"]: r["name"] for r in staging.rows("erp_customer_out")}
+    with pytest.raises(PermanentError, match="copies: entity_ids is empty"):
+        flow.run(peers, RunOptions(entity_ids=[]))
+    assert inbox(hub) == [], "a wrong option stops the run before it reads anything"
+
+    first = flow.run(peers, RunOptions(entity_ids=asked))
+    assert (first.read, first.changed, first.delivered) == (2, 2, 4)
+    assert copied(staging, "COPY") == copied(staging, "MIRROR") == {names[k] for k in asked}
+    status = {json.loads(m.headers)["key"]: m.status for m in inbox(hub)}
+    assert len(status) == 8, "the pull read every record: they wait in the inbox"
+    assert {k for k, s in status.items() if s == InboxStatus.PROCESSED} == set(asked)
+    assert {s for k, s in status.items() if k not in asked} == {InboxStatus.RECEIVED}
+    assert pull(hub, erp, SPEC).read == 0, "the cursor moved on: nothing is read twice"
+
+    later = flow.run(peers, RunOptions())  # a run without entity ids takes the others
+    assert (later.read, later.changed, later.delivered) == (6, 6, 12)
+    assert copied(staging, "COPY") == copied(staging, "MIRROR") == set(names.values())
+    assert {m.status for m in inbox(hub)} == {InboxStatus.PROCESSED}
+
+
+def test_a_run_for_some_targets_keeps_the_others_deliveries_queued_for_a_later_run(
+    hub: Hub, staging: Staging, erp: ErpSqlConnector
+) -> None:
+    flow, peers = copies_flow(), Peers(hub, erp)
+    names = {r["name"] for r in staging.rows("erp_customer_out")}
+    with pytest.raises(PermanentError, match=r"'crm'; valid targets: erp, erp_copy, mirror"):
+        flow.run(peers, RunOptions(targets=["crm"]))
+    with pytest.raises(PermanentError, match="copies: targets is empty"):
+        flow.run(peers, RunOptions(targets=[]))
+    assert inbox(hub) == [], "a wrong option stops the run before it reads anything"
+
+    first = flow.run(peers, RunOptions(targets=["erp"]))  # the role: its system erp_copy
+    assert (first.changed, first.delivered) == (5, 5)
+    assert (copied(staging, "COPY"), copied(staging, "MIRROR")) == (names, set())
+    with hub.begin() as hs:
+        queued = list(
+            hs.session.scalars(select(Delivery).where(Delivery.target_system == "mirror"))
+        )
+    assert [(d.status, d.attempts) for d in queued] == [(DeliveryStatus.PENDING, 0)] * 5
+    assert flow.run(peers, RunOptions(targets=["erp_copy"])).delivered == 0  # by system name
+
+    later = flow.run(peers, RunOptions())  # every target: the queued copies go out
+    assert later.delivered == 5 and copied(staging, "MIRROR") == names
+    with hub.begin() as hs:
+        states = {d.status for d in hs.session.scalars(select(Delivery))}
+    assert states == {DeliveryStatus.DELIVERED}

@@ -150,5 +150,5 @@ def test_a_coupon_used_at_checkout_is_a_campaign_response_on_the_contact(
 
 
 def test_the_flow_is_registered() -> None:
-    assert FLOWS["leads"].run is leads.run
+    assert FLOWS["leads"] is leads.FLOW
     assert FLOWS["leads"].handlers is not None
