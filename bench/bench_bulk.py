@@ -105,8 +105,11 @@ def child_incremental(url: str, hub_size: int, changes: int, batch: int) -> dict
 def run_child(*args: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "bench.bench_bulk", "--child", *args],
-        check=True, capture_output=True, text=True,
+        check=False, capture_output=True, text=True,
     )  # fmt: skip
+    if out.returncode != 0:
+        tail = "\n".join(out.stderr.strip().splitlines()[-15:])
+        raise SystemExit(f"bench child {' '.join(args[:2])} failed ({out.returncode}):\n{tail}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 

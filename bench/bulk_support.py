@@ -108,10 +108,13 @@ def dlt_load(db: str, name: str, folder: Path, records: int, batch: int) -> dict
     primary keys created (without them its merge on SQLite is quadratic). Records read twice
     in a row are given once (with primary keys, dlt's staging insert fails on the copy).
     Tuned, not handicapped: its intermediate files uncompressed (gzip was a tenth of its
-    time), no telemetry, and a first small load into another dataset, untimed, so the timed
+    time), no telemetry, one load worker on SQLite (its parallel jobs lock each other out at
+    1M records), and a first small load into another dataset, untimed, so the timed
     one does not pay for dlt's imports and first-run set-up."""
     os.environ["DATA_WRITER__DISABLE_COMPRESSION"] = "true"
     os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+    if db == "sqlite":  # one writer at a time: parallel load jobs fail with "database is locked"
+        os.environ["LOAD__WORKERS"] = "1"
     import dlt
 
     warmup = f"{name}_warmup"
