@@ -98,6 +98,9 @@ FLOWS: dict[str, FlowSpec] = {
             source="webshop",
             targets=("erp",),
             run=run_webshop_orders,
+            # webhooks trigger runs at once; this sweep takes up whatever a lost trigger left
+            # in the inbox, so a lost trigger only delays an order
+            schedule="*/5 * * * *",
         ),
         FlowSpec(
             name="deliver",
@@ -106,6 +109,7 @@ FLOWS: dict[str, FlowSpec] = {
             # every system a flow delivers to
             targets=tuple(dict.fromkeys(t for f in _DISCOVERED for t in ("erp", *f.targets))),
             run=run_deliveries,
+            schedule="*/5 * * * *",  # retries falling due between the flows' own runs
         ),
         *_DISCOVERED,
     )

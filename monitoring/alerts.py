@@ -89,6 +89,7 @@ class AlertPolicy:
     repeat_after: timedelta = timedelta(hours=4)  # an unchanged alert is told again after this
     max_per_hour: int = 20  # notifications of all kinds per hour, across processes
     dead_letter_threshold: int = 1
+    task_failure_window: timedelta = timedelta(hours=1)  # failed Airflow tasks counted within
 
 
 @dataclass
@@ -126,6 +127,20 @@ def evaluate(
                 level=float(dead),
             )
         )
+    failures = task_failures(hub, now - policy.task_failure_window)
+    if failures:
+        count, latest = len(failures), failures[0]
+        found.append(
+            Alert(
+                "task_failures",
+                f"[tandem] {count} Airflow task failure{'s' if count != 1 else ''} "
+                f"in the last {policy.task_failure_window.total_seconds() / 3600:g} h",
+                "Latest first (DAG.task: error):\n"
+                + "\n".join(f"{e.at:%Y-%m-%d %H:%M:%S}Z {e.detail}" for e in failures[:5])
+                + "\nAirflow: the DAG's grid view; Dashboard: Events",
+                fingerprint=str(latest.id),  # a new failure is news, the same ones are not
+            )
+        )
     for f in flow_freshness(hub, config, now):
         if f.breached:
             lag = "no data yet" if f.lag_seconds is None else f"{f.lag_seconds:.0f} s behind"
@@ -150,6 +165,20 @@ def evaluate(
                 )
             )
     return found
+
+
+def task_failures(hub: Hub, since: datetime) -> list[Event]:
+    """The ``task_failed`` events Airflow's failure callback recorded since ``since``, newest
+    first."""
+    with hub.begin() as hs:
+        return list(
+            hs.session.scalars(
+                select(Event)
+                .where(Event.kind == "task_failed", Event.at >= since)
+                .order_by(Event.id.desc())
+                .limit(100)
+            )
+        )
 
 
 def _is_news(alert: Alert, state: AlertState | None, now: datetime, policy: AlertPolicy) -> bool:

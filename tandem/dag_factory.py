@@ -47,6 +47,16 @@ RETRY_POLICY = ExceptionRetryPolicy(
             action=RetryAction.RETRY,
             reason="a peer or the hub was unavailable: worth another try",
         ),
+        RetryRule(  # the hub's own database: a lost connection, a lock, a pool timeout
+            exception=[
+                "sqlalchemy.exc.OperationalError",
+                "sqlalchemy.exc.InterfaceError",
+                "sqlalchemy.exc.DisconnectionError",
+                "sqlalchemy.exc.TimeoutError",
+            ],
+            action=RetryAction.RETRY,
+            reason="the hub's database was unreachable or busy: worth another try",
+        ),
         RetryRule(
             exception="canonical.errors.PermanentError",
             action=RetryAction.FAIL,

@@ -25,5 +25,5 @@ def airflow_env(tmp_path: Path) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
         "TANDEM_SETTINGS_FILE": str(tmp_path / "empty.toml"),
-        "TANDEM_SCHEDULE_DELIVER": "*/5 * * * *",
+        "TANDEM_SCHEDULE_DELIVER": "*/7 * * * *",
     }

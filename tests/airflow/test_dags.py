@@ -36,8 +36,11 @@ def test_every_flow_is_a_dag_that_loads_without_errors(airflow_env: dict[str, st
         assert params["entity_ids"]["items"] == {"type": "string"}
         assert set(params["targets"]["items"]["enum"]) >= set(spec.targets)
         assert dag["defaults"]["dry_run"] is False
-    # the schedule is configuration, not code
-    assert "*/5 * * * *" in dags[dag_id("deliver")]["schedule"]
+    # the schedule is configuration, not code (the environment overrides the flow's default)
+    assert "*/7 * * * *" in dags[dag_id("deliver")]["schedule"]
+    # the webhook-triggered flow has a sweep by default: what a lost trigger left in the
+    # inbox is taken up within minutes
+    assert dags[dag_id("webshop-orders")]["schedule"] == "*/5 * * * *"
 
 
 def test_parsing_the_dag_file_reads_no_file_and_opens_no_socket(
@@ -88,3 +91,19 @@ def test_a_dag_run_takes_a_web_order_from_the_inbox_to_the_erp(
     assert run["state"] == "success", run
     assert run["tasks"]["run_flow"] == "success" and run["tasks"]["deliver[0]"] == "success"
     assert len(erp_orders(erp, str(order["number"]))) == 1
+
+
+def test_airflow_retries_transient_failures_only() -> None:
+    """A task whose peer or hub database is away is retried; one that needs a fix fails at once
+    with its reason; an unexpected error (a bug) is not retried either."""
+    import sqlalchemy as sa
+
+    from canonical.errors import PermanentError, TransientError
+    from tandem.dag_factory import RETRY_POLICY
+
+    lost = sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+    retried = [TransientError("ERP down"), lost, sa.exc.DisconnectionError("gone")]
+    failed = [PermanentError("bad credentials"), ValueError("a bug")]
+    assert [RETRY_POLICY.evaluate(e, 1, 3).action.value for e in retried] == ["retry"] * 3
+    assert [RETRY_POLICY.evaluate(e, 1, 3).action.value for e in failed] == ["fail"] * 2
+    assert "not retried" in (RETRY_POLICY.evaluate(failed[0], 1, 3).reason or "")

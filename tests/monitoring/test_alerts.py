@@ -125,3 +125,24 @@ def test_a_failed_notification_is_tried_again(hub: Hub) -> None:
     assert failed.failed == ["down:erp"] and failed.sent == []
     note = Recorder()
     assert run_alerts(hub, [alert], [note], policy, actor="t").sent == ["down:erp"]
+
+
+def test_a_failed_airflow_task_raises_an_alert_until_it_is_an_hour_old(hub: Hub) -> None:
+    """Airflow's failure callback writes a ``task_failed`` event (``record_failure``): the
+    alerting tells it with the DAG, task and error, and a second failure is news again."""
+    from monitoring.alerts import evaluate
+    from monitoring.config import MonitorConfig
+
+    config, policy = MonitorConfig(), AlertPolicy()
+    assert not [a for a in evaluate(hub, config, policy) if a.key == "task_failures"]
+    with hub.begin() as hs:
+        hs.event("task_failed", actor="airflow", detail="tandem_inventory.run_flow: ERP down")
+    (alert,) = [a for a in evaluate(hub, config, policy) if a.key == "task_failures"]
+    assert "1 Airflow task failure " in alert.subject
+    assert "tandem_inventory.run_flow: ERP down" in alert.body
+    with hub.begin() as hs:
+        hs.event("task_failed", actor="airflow", detail="tandem_catalog.run_flow: bad file")
+    (again,) = [a for a in evaluate(hub, config, policy) if a.key == "task_failures"]
+    assert again.fingerprint != alert.fingerprint and "2 Airflow task failures" in again.subject
+    later = utcnow() + timedelta(hours=1, minutes=1)
+    assert not [a for a in evaluate(hub, config, policy, now=later) if a.key == "task_failures"]

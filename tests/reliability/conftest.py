@@ -47,3 +47,18 @@ def _log_everything(log_dir: Path) -> Iterator[None]:
     root.removeHandler(handler)
     root.setLevel(before)
     handler.close()
+
+
+SECRETS_FILE = "configured-secrets.txt"  # not *.log: the scan reads it, it is not scanned
+
+
+def note_secrets(log_dir: Path, *values: str) -> None:
+    """Tell the secret scan (``test_security``) the secrets a suite configured for processes
+    whose logs go to ``log_dir``."""
+    with (log_dir / SECRETS_FILE).open("a", encoding="utf-8") as out:
+        out.writelines(f"{value}\n" for value in values if value)
+
+
+def noted_secrets(log_dir: Path) -> list[str]:
+    path = log_dir / SECRETS_FILE
+    return path.read_text("utf-8").splitlines() if path.exists() else []

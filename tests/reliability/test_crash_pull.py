@@ -31,6 +31,7 @@ from sandbox.erp_soap.pages import PAGES
 from tandem.runtime import Runtime
 from tandem.settings import TandemSettings
 from tests.flows.customer_landscape import ERP_SECRET, ERP_USER, Landscape, start_landscape
+from tests.reliability.conftest import note_secrets
 from tests.reliability.figures import Figures, record
 from tests.reliability.slice import expire_leases
 
@@ -198,6 +199,7 @@ def _held(runtime: Runtime) -> tuple[int, set[str]]:
 
 def run_trials(land: Landscape, tmp_path: Path, faults: list[str], log_dir: Path) -> None:
     log = log_dir / "crash-pull-subprocess.log"
+    note_secrets(log_dir, ERP_SECRET, land.crm.client_secret, land.shop.consumer_secret)
     totals = Counter[str]()
     for n, fault in enumerate(faults):
         seeded = seed(land, n)
