@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from canonical.errors import PermanentError, TransientError
 from canonical.models import Entity
-from connectors.transports.sql import is_transient as is_transient_sql
 from connectors.transports.sql import translate_sql_error
 from flows.faults import fault_point
 from flows.policy import RetryPolicy, describe
@@ -173,8 +172,6 @@ class DeliveryWorker:
 def _lost_database(exc: Exception, task: DeliveryTask) -> TransientError | None:
     """A transient database failure (connection lost, deadlock, lock timeout) met while
     delivering, as a TransientError with its cause; None for anything else."""
-    if not is_transient_sql(exc):
-        return None
     error = translate_sql_error(exc, what=f"delivery {task.id} to {task.target_system}")
     if not isinstance(error, TransientError):
         return None

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from canonical.errors import PermanentError, TransientError
 from canonical.models import Entity
 from flows.faults import fault_point
-from flows.selection import chunks, record_ids, waiting_messages
+from flows.selection import drain_selected, record_ids
 from flows.summary import FlowSummary
 from hub.schema import InboxMessage, InboxStatus
 from hub.store import Hub, HubSession, UpsertOutcome
@@ -114,16 +114,12 @@ class InboxProcessor(ABC):
         summary = summary or FlowSummary(self.flow)
         if entity_ids is None:
             return self._drain(since, message_ids, batch, summary)
-        chosen = waiting_messages(
-            self.hub, self.system, entity_ids, kinds=self.kinds or None, since=since,
-            message_ids=message_ids, ids_of=self.record_ids,
+        drain_selected(
+            self.hub, self.system, entity_ids,
+            lambda part: self._drain(since, part, batch, summary),
+            kinds=self.kinds or None, since=since, message_ids=message_ids,
+            ids_of=self.record_ids, notes=summary.notes,
         )  # fmt: skip
-        summary.notes.append(
-            f"{self.system}: {len(chosen)} waiting message(s) about the {len(entity_ids)} "
-            "record(s) asked for; the others wait for a later run"
-        )
-        for part in chunks(chosen):
-            self._drain(since, part, batch, summary)
         return summary
 
     def record_ids(self, message: InboxMessage) -> set[str]:

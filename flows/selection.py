@@ -120,6 +120,31 @@ def waiting_messages(
         return [m.id for m in rows if ids_of(m) & wanted]
 
 
+def drain_selected(
+    hub: Hub,
+    system: str,
+    entity_ids: Collection[str],
+    drain: Callable[[Sequence[str]], object],
+    *,
+    kinds: Sequence[str] | None,
+    since: datetime | None,
+    message_ids: Sequence[str] | None,
+    ids_of: Callable[[InboxMessage], set[str]],
+    notes: list[str],
+) -> None:
+    """Process only the waiting messages about ``entity_ids``: ``drain`` each part of their
+    ids; the other messages stay waiting for a later run (said in ``notes``)."""
+    chosen = waiting_messages(
+        hub, system, entity_ids, kinds=kinds, since=since, message_ids=message_ids, ids_of=ids_of
+    )
+    notes.append(
+        f"{system}: {len(chosen)} waiting message(s) about the {len(entity_ids)} record(s) "
+        "asked for; the others wait for a later run"
+    )
+    for part in chunks(chosen):
+        drain(part)
+
+
 def open_deliveries(hub: Hub, entity_ids: Collection[str]) -> list[int]:
     """The ids of the deliveries not yet made (pending, failed, in flight) about these
     records: their message is about one of them, or their correlation id is one of them."""

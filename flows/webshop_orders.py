@@ -24,7 +24,7 @@ from canonical.errors import InvalidRecord
 from canonical.models import Entity, OrderStatus
 from flows.faults import fault_point
 from flows.processing import enqueue_change
-from flows.selection import chunks, record_ids, waiting_messages
+from flows.selection import drain_selected, record_ids
 from flows.summary import FlowSummary
 from hub.schema import InboxMessage, InboxStatus
 from hub.store import Hub, HubSession, UpsertOutcome
@@ -67,16 +67,12 @@ class OrderIntake:
             return self._preview(since, message_ids, entity_ids, summary)
         if entity_ids is None:
             return self._drain(since, message_ids, batch, summary)
-        chosen = waiting_messages(
-            self.hub, self.config.source_system, entity_ids, kinds=sorted(ORDER_TOPICS),
-            since=since, message_ids=message_ids, ids_of=order_ids,
+        drain_selected(
+            self.hub, self.config.source_system, entity_ids,
+            lambda part: self._drain(since, part, batch, summary),
+            kinds=sorted(ORDER_TOPICS), since=since, message_ids=message_ids,
+            ids_of=order_ids, notes=summary.notes,
         )  # fmt: skip
-        summary.notes.append(
-            f"{len(chosen)} waiting message(s) about the {len(entity_ids)} order(s) asked for; "
-            "the others wait for a later run"
-        )
-        for part in chunks(chosen):
-            self._drain(since, part, batch, summary)
         return summary
 
     def _drain(
